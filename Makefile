@@ -1,0 +1,38 @@
+# sluice: `make test` is THE test command (CI runs it through .ci/run).
+GO      ?= go
+BIN     := bin/sluice
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: all build deps test test-short vet fmt quickstart bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/sluice
+
+# Debian packages the tests need (PostgreSQL, MariaDB, kcat); installs only what is missing.
+deps:
+	bash scripts/install-deps.sh
+
+# No -race: 2 cores, and CI must stay well under its time limit.
+test: deps vet
+	$(GO) test -count=1 -timeout 20m ./...
+
+test-short:
+	$(GO) test -short ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	@out="$$(find . -name '*.go' -not -path './.git/*' -not -path './vendor/*' -not -path '*/testdata/*' -print0 | xargs -0 -r gofmt -l)"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+quickstart:
+	bash scripts/quickstart.sh
+
+bench:
+	$(GO) run ./bench
+
+clean:
+	rm -rf bin
