@@ -14,6 +14,10 @@
 // via StartPostgres / StartMariaDB), never as skips: scripts/install-deps.sh
 // installs them.
 //
+// Pdeathsig fires when the OS thread that started the server exits. Go keeps
+// its threads, except one whose goroutine returns while locked with
+// runtime.LockOSThread: do not start servers from such a goroutine.
+//
 // It is imported only by tests, e2e, bench and dev scripts (cmd/devdb); runtime
 // packages and cmd/sluice must not import it. It imports nothing from sluice.
 // It is Linux-only (Pdeathsig, /proc).
