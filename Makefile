@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 all: build
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/sluice
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/sluice-cdc/sluice/internal/daemon.Version=$(VERSION)" -o $(BIN) ./cmd/sluice
 
 # Debian packages the tests need (PostgreSQL, MariaDB, kcat); installs only what is missing.
 deps:
