@@ -28,7 +28,10 @@ type Event struct {
 	// columns. Nil for tables without a key: the message key is null.
 	Key *Struct
 	// RowSchema is the struct schema of the table's rows (the schema of
-	// Before and After). Set for row events, nil otherwise.
+	// Before and After). Set for row events and truncate events (Debezium
+	// writes a truncate with the table's envelope schema), nil otherwise.
+	// The JSON codec always writes it as optional in the envelope (before
+	// and after may be null), as Debezium builds it.
 	RowSchema *Schema
 	// Before is the row before the change (updates, deletes), After the row
 	// after it (creates, updates, reads). Either may be nil.
@@ -64,16 +67,22 @@ type Source struct {
 	Connector string // "postgresql" | "mysql"
 	Name      string // logical server name (topic_prefix)
 	TsUs      int64  // commit time in the source database, µs since epoch
-	Snapshot  string // "true" | "first" | "last" | "false" | "incremental"; "" means "false"
-	DB        string
-	Sequence  string // Postgres: JSON array ["<last commit lsn>","<lsn>"]
-	Schema    string // Postgres schema
-	Table     string
+	// Snapshot is one of SnapshotValues: "true", "first",
+	// "first_in_data_collection", "last_in_data_collection", "last",
+	// "false", "incremental". "" means "false" (the decoder returns
+	// "false", as written on the wire).
+	Snapshot string
+	DB       string
+	Sequence string // Postgres: JSON array ["<last commit lsn>","<lsn>"]
+	Schema   string // Postgres schema
+	Table    string
 
 	// Postgres
-	TxID int64 // 0 = null
-	LSN  int64 // 0 = null
-	Xmin int64 // 0 = null
+	TxID      int64  // 0 = null
+	LSN       int64  // 0 = null
+	Xmin      int64  // 0 = null
+	Origin    string // replication origin name (Debezium 3.5+ "origin"); "" = null
+	OriginLSN int64  // replication origin LSN (Debezium 3.5+ "origin_lsn"); 0 = null
 
 	// MySQL
 	File     string

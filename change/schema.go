@@ -69,7 +69,8 @@ func (s *Schema) FieldIndex(name string) int {
 //	string                  -> string
 //	bytes                   -> []byte (Decimal: big-endian two's complement unscaled value)
 //	array                   -> []any
-//	map                     -> map[string]any
+//	map                     -> map[string]any (string key schema), otherwise
+//	                           map[any]any keyed by the physical key value
 //	struct                  -> *Struct
 //	null                    -> nil
 type Struct struct {
@@ -87,4 +88,110 @@ func (s *Struct) Get(name string) (any, bool) {
 		return nil, false
 	}
 	return s.Values[i], true
+}
+
+// Equal reports whether s and o describe the same schema: type, optional
+// flag, name, version, doc, parameters, default and, recursively, fields,
+// items, keys and values.
+func (s *Schema) Equal(o *Schema) bool {
+	if s == o {
+		return true
+	}
+	if s == nil || o == nil {
+		return false
+	}
+	if s.Type != o.Type || s.Optional != o.Optional || s.Name != o.Name ||
+		s.Version != o.Version || s.Doc != o.Doc || s.HasDefault != o.HasDefault ||
+		len(s.Parameters) != len(o.Parameters) || len(s.Fields) != len(o.Fields) {
+		return false
+	}
+	for k, v := range s.Parameters {
+		if w, ok := o.Parameters[k]; !ok || v != w {
+			return false
+		}
+	}
+	if s.HasDefault && !ValueEqual(s.Default, o.Default) {
+		return false
+	}
+	for i := range s.Fields {
+		if s.Fields[i].Name != o.Fields[i].Name || !s.Fields[i].Schema.Equal(o.Fields[i].Schema) {
+			return false
+		}
+	}
+	return s.Items.Equal(o.Items) && s.Keys.Equal(o.Keys) && s.Values.Equal(o.Values)
+}
+
+// Equal reports whether s and o have equal schemas and values.
+func (s *Struct) Equal(o *Struct) bool {
+	if s == o {
+		return true
+	}
+	if s == nil || o == nil || !s.Schema.Equal(o.Schema) || len(s.Values) != len(o.Values) {
+		return false
+	}
+	for i := range s.Values {
+		if !ValueEqual(s.Values[i], o.Values[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValueEqual compares two physical values (see Struct). Floats compare by
+// value, except that NaN equals NaN; a nil []byte equals an empty one.
+func ValueEqual(a, b any) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case float32:
+		y, ok := b.(float32)
+		return ok && (x == y || (x != x && y != y))
+	case float64:
+		y, ok := b.(float64)
+		return ok && (x == y || (x != x && y != y))
+	case []byte:
+		y, ok := b.([]byte)
+		return ok && string(x) == string(y)
+	case *Struct:
+		y, ok := b.(*Struct)
+		return ok && x.Equal(y)
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !ValueEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !ValueEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	case map[any]any:
+		y, ok := b.(map[any]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !ValueEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	case int8, int16, int32, int64, bool, string:
+		return a == b
+	}
+	return false
 }
