@@ -55,6 +55,10 @@ func (o Options) ClientOpts() ([]kgo.Opt, error) {
 		kgo.SeedBrokers(o.Brokers...),
 		kgo.ClientID(id),
 		kgo.RetryBackoffFn(Backoff(100*time.Millisecond, 5*time.Second)),
+		// Fail requests (other than produce, bounded by the delivery
+		// timeout) after this long, so that an unreachable broker shows up
+		// as a connector error instead of a silent hang.
+		kgo.RetryTimeout(15 * time.Second),
 	}
 	if o.SASL.Mechanism != "" {
 		m, err := o.SASL.mechanism()

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -90,6 +91,9 @@ func (k kfakeLogger) Logf(level kfake.LogLevel, msg string, args ...any) {
 		lv = slog.LevelError
 	case kfake.LogLevelWarn:
 		lv = slog.LevelWarn
+		if strings.HasPrefix(msg, "txn: EndTxn slow") {
+			lv = slog.LevelDebug // fsync latency, reported per commit
+		}
 	case kfake.LogLevelInfo:
 		lv = slog.LevelDebug // kfake is chatty at info
 	default:

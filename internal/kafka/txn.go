@@ -59,8 +59,6 @@ func NewTxnWriter(o TxnWriterOptions) (*TxnWriter, error) {
 		kgo.RecordDeliveryTimeout(o.DeliveryTimeout),
 		kgo.ProducerLinger(0),
 		kgo.MaxBufferedRecords(100_000),
-		kgo.ProducerBatchMaxBytes(4<<20),
-		kgo.ProducerBatchCompression(kgo.NoCompression()),
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
