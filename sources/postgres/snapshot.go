@@ -1,0 +1,193 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sluice-cdc/sluice/change"
+	"github.com/sluice-cdc/sluice/offsets"
+)
+
+func lsnString(l uint64) string { return pglogrepl.LSN(l).String() }
+
+// snapshot creates the replication slot with an exported snapshot and reads
+// every captured table inside that snapshot, so that streaming from the
+// slot's consistent point continues exactly where the snapshot ends. Each
+// chunk of rows is committed to Kafka with a "snapshot running" offset; the
+// last one with "snapshot done" and the consistent point.
+func (s *Source) snapshot(ctx context.Context, conn, repl *pgx.Conn, dec *Decoder, cat *catalog, tables []tableRef, em Emitter) (*offsets.Postgres, error) {
+	s.status.setState("snapshot")
+	cp, snapName, err := createSlotExport(ctx, repl, s.o.SlotName, true)
+	if err != nil {
+		return nil, fmt.Errorf("postgres source %s: %w", s.o.Name, err)
+	}
+	s.log.Info("snapshot started", "slot", s.o.SlotName, "consistent_point", cp.String(), "tables", len(tables))
+	started := time.Now()
+
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("postgres source %s: begin snapshot transaction: %w", s.o.Name, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
+	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+escapeLiteral(snapName)+"'"); err != nil {
+		return nil, fmt.Errorf("postgres source %s: import snapshot %s: %w", s.o.Name, snapName, err)
+	}
+	var xmin int64
+	if err := tx.QueryRow(ctx, "SELECT txid_snapshot_xmin(txid_current_snapshot())").Scan(&xmin); err != nil {
+		return nil, fmt.Errorf("postgres source %s: snapshot xmin: %w", s.o.Name, err)
+	}
+
+	off := &offsets.Postgres{Slot: s.o.SlotName, Snapshot: offsets.SnapshotRunning, SnapshotLSN: uint64(cp)}
+	sr := &snapshotReader{s: s, tx: tx, dec: dec, em: em, off: off, lsn: cp, xmin: xmin}
+	for i, t := range tables {
+		def, err := cat.Table(ctx, t.OID)
+		if err != nil {
+			return nil, fmt.Errorf("postgres source %s: snapshot %s: %w", s.o.Name, t, err)
+		}
+		if _, err := dec.SetTable(*def); err != nil {
+			return nil, fmt.Errorf("postgres source %s: snapshot %s: %w", s.o.Name, t, err)
+		}
+		if err := sr.readTable(ctx, def, i == len(tables)-1); err != nil {
+			return nil, fmt.Errorf("postgres source %s: snapshot %s: %w", s.o.Name, t, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("postgres source %s: end snapshot transaction: %w", s.o.Name, err)
+	}
+	off.Snapshot = offsets.SnapshotDone
+	off.EndLSN = uint64(cp)
+	if err := sr.flush(ctx, true); err != nil {
+		return nil, err
+	}
+	el := time.Since(started)
+	s.log.Info("snapshot complete", "rows", sr.total, "seconds", el.Seconds(), "rows_per_second", int64(float64(sr.total)/max(el.Seconds(), 1e-9)))
+	return off, nil
+}
+
+type snapshotReader struct {
+	s    *Source
+	tx   pgx.Tx
+	dec  *Decoder
+	em   Emitter
+	off  *offsets.Postgres
+	lsn  pglogrepl.LSN
+	xmin int64
+
+	// held is the last event read; it is emitted when the next one arrives,
+	// so that the very last event can be marked snapshot=last.
+	held    *change.Event
+	pending []change.Event
+	total   int64
+}
+
+func (sr *snapshotReader) readTable(ctx context.Context, t *Table, lastTable bool) error {
+	name := t.Schema + "." + t.Name
+	var est float64
+	_ = sr.tx.QueryRow(ctx, "SELECT reltuples FROM pg_class WHERE oid = $1", t.RelationID).Scan(&est)
+	prog := sr.s.status.tableProgress(name, int64(max(est, 0)))
+
+	cols := make([]string, len(t.Columns))
+	var keys []string
+	for i, c := range t.Columns {
+		cols[i] = quoteIdent(c.Name)
+		if c.Key {
+			keys = append(keys, quoteIdent(c.Name))
+		}
+	}
+	q := "DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT " + strings.Join(cols, ", ") +
+		" FROM " + quoteIdent(t.Schema) + "." + quoteIdent(t.Name)
+	if len(keys) > 0 {
+		q += " ORDER BY " + strings.Join(keys, ", ")
+	}
+	if _, err := sr.tx.Exec(ctx, q); err != nil {
+		return fmt.Errorf("declare cursor: %w", err)
+	}
+	fetch := "FETCH FORWARD " + strconv.Itoa(sr.s.o.SnapshotFetchSize) + " FROM sluice_snapshot"
+	src := change.Source{
+		Snapshot: "true",
+		Schema:   t.Schema,
+		Table:    t.Name,
+		TxID:     sr.xmin,
+		LSN:      int64(sr.lsn),
+	}
+	for {
+		src.TsUs = time.Now().UnixMicro()
+		n := 0
+		mrr := sr.tx.Conn().PgConn().Exec(ctx, fetch)
+		for mrr.NextResult() {
+			rr := mrr.ResultReader()
+			for rr.NextRow() {
+				ev, err := sr.dec.ReadRow(t.RelationID, rr.Values(), src)
+				if err != nil {
+					rr.Close()
+					mrr.Close()
+					return err
+				}
+				n++
+				if err := sr.hold(ctx, ev); err != nil {
+					rr.Close()
+					mrr.Close()
+					return err
+				}
+			}
+			if _, err := rr.Close(); err != nil {
+				mrr.Close()
+				return fmt.Errorf("fetch rows: %w", err)
+			}
+		}
+		if err := mrr.Close(); err != nil {
+			return fmt.Errorf("fetch rows: %w", err)
+		}
+		sr.total += int64(n)
+		sr.s.status.addRows(prog, int64(n), n < sr.s.o.SnapshotFetchSize)
+		if n < sr.s.o.SnapshotFetchSize {
+			break
+		}
+		if err := sr.flush(ctx, false); err != nil {
+			return err
+		}
+	}
+	if _, err := sr.tx.Exec(ctx, "CLOSE sluice_snapshot"); err != nil {
+		return fmt.Errorf("close cursor: %w", err)
+	}
+	if !lastTable {
+		return sr.flush(ctx, false)
+	}
+	return nil
+}
+
+func (sr *snapshotReader) hold(ctx context.Context, ev change.Event) error {
+	if sr.held != nil {
+		sr.pending = append(sr.pending, *sr.held)
+	}
+	sr.held = &ev
+	return nil
+}
+
+// flush emits the pending events and commits them with a "running"
+// offset; with final, the held event too, marked snapshot=last, with the
+// final offset.
+func (sr *snapshotReader) flush(ctx context.Context, final bool) error {
+	if final && sr.held != nil {
+		sr.held.Source.Snapshot = "last"
+		sr.pending = append(sr.pending, *sr.held)
+		sr.held = nil
+	}
+	if len(sr.pending) > 0 {
+		if err := sr.em.Emit(ctx, sr.pending); err != nil {
+			return fmt.Errorf("postgres source %s: snapshot: %w", sr.s.o.Name, err)
+		}
+		sr.s.status.addEvents(len(sr.pending))
+		sr.pending = sr.pending[:0]
+	}
+	if err := sr.em.Commit(ctx, sr.off.Marshal()); err != nil {
+		return fmt.Errorf("postgres source %s: snapshot: %w", sr.s.o.Name, err)
+	}
+	return nil
+}
