@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/goleak"
 
 	"github.com/sluice-cdc/sluice/configs"
 	"github.com/sluice-cdc/sluice/internal/daemon"
@@ -208,4 +209,8 @@ func normalize(v any) any {
 		return out
 	}
 	return v
+}
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
 }
