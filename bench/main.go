@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -41,9 +42,24 @@ func main() {
 	rows := flag.Int("rows", 200_000, "rows in the snapshot table")
 	changes := flag.Int("changes", 200_000, "pgbench transactions (one insert/update/delete each, round robin) in the streaming backlog")
 	out := flag.String("out", "bench/results", "directory for the result files")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*rows, *changes, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -227,12 +243,12 @@ func runUntil(ctx context.Context, yaml string, done func(runtime.Status) (bool,
 		return err
 	}
 	defer os.RemoveAll(dir)
-	yaml = fmt.Sprintf("state_dir: %s\nkafka: {listen: 127.0.0.1:0}\napi: {listen: \"\"}\nlog: {level: warn}\n", dir) + yaml
+	yaml = fmt.Sprintf("state_dir: %s\nkafka: {listen: 127.0.0.1:0}\napi: {listen: \"\"}\nlog: {level: info}\n", dir) + yaml
 	cfg, err := configs.Parse("bench.yaml", []byte(yaml))
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: benchLogLevel()}))
 	d, err := daemon.New(cfg, log)
 	if err != nil {
 		return err

@@ -65,6 +65,7 @@ func New(cfg *configs.Config, log *slog.Logger) (*Daemon, error) {
 		d.Close()
 		return nil, err
 	}
+
 	admin, err := kgo.NewClient(opts...)
 	if err != nil {
 		d.Close()

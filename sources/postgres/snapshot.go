@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -93,12 +94,18 @@ func (sr *snapshotReader) readTable(ctx context.Context, t *Table, lastTable boo
 	prog := sr.s.status.tableProgress(name, int64(max(est, 0)))
 
 	cols := make([]string, len(t.Columns))
-	var keys []string
+	var keyCols []Column
 	for i, c := range t.Columns {
 		cols[i] = quoteIdent(c.Name)
 		if c.Key {
-			keys = append(keys, quoteIdent(c.Name))
+			keyCols = append(keyCols, c)
 		}
+	}
+	// Primary-key order, which the key's index serves.
+	sort.SliceStable(keyCols, func(i, j int) bool { return keyCols[i].KeySeq < keyCols[j].KeySeq })
+	keys := make([]string, len(keyCols))
+	for i, c := range keyCols {
+		keys[i] = quoteIdent(c.Name)
 	}
 	q := "DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT " + strings.Join(cols, ", ") +
 		" FROM " + quoteIdent(t.Schema) + "." + quoteIdent(t.Name)
@@ -130,11 +137,7 @@ func (sr *snapshotReader) readTable(ctx context.Context, t *Table, lastTable boo
 					return err
 				}
 				n++
-				if err := sr.hold(ctx, ev); err != nil {
-					rr.Close()
-					mrr.Close()
-					return err
-				}
+				sr.hold(ev)
 			}
 			if _, err := rr.Close(); err != nil {
 				mrr.Close()
@@ -162,12 +165,11 @@ func (sr *snapshotReader) readTable(ctx context.Context, t *Table, lastTable boo
 	return nil
 }
 
-func (sr *snapshotReader) hold(ctx context.Context, ev change.Event) error {
+func (sr *snapshotReader) hold(ev change.Event) {
 	if sr.held != nil {
 		sr.pending = append(sr.pending, *sr.held)
 	}
 	sr.held = &ev
-	return nil
 }
 
 // flush emits the pending events and commits them with a "running"
