@@ -7,9 +7,9 @@ import (
 
 // Snapshot states stored in an offset.
 const (
-	SnapshotNone    = ""         // no snapshot taken (snapshot: never)
-	SnapshotRunning = "running"  // an initial snapshot was in progress
-	SnapshotDone    = "done"     // the initial snapshot is complete
+	SnapshotNone    = ""        // no snapshot taken (snapshot: never)
+	SnapshotRunning = "running" // an initial snapshot was in progress
+	SnapshotDone    = "done"    // the initial snapshot is complete
 )
 
 // Postgres is the stored position of a PostgreSQL source connector.
