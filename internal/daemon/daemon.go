@@ -86,9 +86,13 @@ func New(cfg *configs.Config, log *slog.Logger) (*Daemon, error) {
 		}
 		d.sup.Add(c)
 	}
-	for _, s := range cfg.Sinks {
-		d.Close()
-		return nil, fmt.Errorf("sink %s: sinks of type %q are not available in this build yet", s.Name, s.Type)
+	for i := range cfg.Sinks {
+		c, err := d.sinkConnector(&cfg.Sinks[i])
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		d.sup.Add(c)
 	}
 	if cfg.API.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.API.Listen)
@@ -183,8 +187,10 @@ func (d *Daemon) sourceConnector(sc *configs.Source) (runtime.Connector, error) 
 			Run:     runtime.SourceTask(d.env, sc.Name, change.JSONOptions{Schemas: sc.Schemas}, run),
 			Details: func() any { return src.Status().Snapshot() },
 		}, nil
+	case configs.SourceMySQL:
+		return d.mysqlSourceConnector(sc)
 	}
-	return runtime.Connector{}, fmt.Errorf("source %s: type %q is not available in this build yet", sc.Name, sc.Type)
+	return runtime.Connector{}, fmt.Errorf("source %s: unknown type %q", sc.Name, sc.Type)
 }
 
 // PostgresOptions maps a source's configuration onto the Postgres source's options.
