@@ -330,7 +330,7 @@ func (d *Decoder) compileTable(t Table) (*tableState, error) {
 	st := &tableState{
 		def:   t,
 		id:    t.Schema + "." + t.Name,
-		topic: topicFor(d.opts.TopicPrefix, t.Schema, t.Name),
+		topic: change.TopicFor(d.opts.TopicPrefix, t.Schema, t.Name),
 		cols:  make([]codec, len(t.Columns)),
 		field: make([]int, len(t.Columns)),
 	}
@@ -350,7 +350,7 @@ func (d *Decoder) compileTable(t Table) (*tableState, error) {
 		fields = append(fields, change.Field{Name: c.Name, Schema: cd.schema})
 	}
 	st.nfields = len(fields)
-	st.rowSchema = structSchema(st.topic+".Value", fields, true)
+	st.rowSchema = structSchema(change.ValueSchemaName(st.topic), fields, true)
 	if keyCols := d.keyColumns(t); len(keyCols) > 0 {
 		var kf []change.Field
 		for _, i := range keyCols {
@@ -359,9 +359,14 @@ func (d *Decoder) compileTable(t Table) (*tableState, error) {
 				st.keyField = append(st.keyField, f)
 			}
 		}
-		st.keySchema = structSchema(st.topic+".Key", kf, false)
+		st.keySchema = structSchema(change.KeySchemaName(st.topic), kf, false)
 	}
 	return st, nil
+}
+
+// structSchema is a table's key or row struct schema.
+func structSchema(name string, fields []change.Field, optional bool) *change.Schema {
+	return &change.Schema{Type: change.TypeStruct, Name: name, Optional: optional, Fields: fields}
 }
 
 // keyColumns returns the relation column indices of the message key in
@@ -522,7 +527,9 @@ func (d *Decoder) AppendUpdate(dst []change.Event, m *pglogrepl.UpdateMessage, l
 	}
 	src := d.source(t, lsn, a)
 	ts := d.opts.Now().UnixMicro()
-	if oldKey == nil || structsEqual(oldKey, newKey) {
+	// Both keys have t.keySchema, so Struct.Equal compares their values as
+	// Connect's Struct.equals does.
+	if oldKey == nil || oldKey.Equal(newKey) {
 		return append(dst, change.Event{
 			Topic: t.topic, Op: change.OpUpdate, Key: newKey, RowSchema: t.rowSchema,
 			Before: before, After: after, Source: src, TsUs: ts, Transaction: d.txBlock(t, lsn, a),
@@ -839,79 +846,6 @@ func (d *Decoder) txBlock(t *tableState, lsn pglogrepl.LSN, a *arena) *change.Tr
 	return &change.Transaction{ID: a.str(buf), TotalOrder: d.totalOrder, DataCollectionOrder: t.txOrder}
 }
 
-// structsEqual compares two key structs by value (Connect's Struct.equals).
-func structsEqual(a, b *change.Struct) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	if len(a.Values) != len(b.Values) {
-		return false
-	}
-	for i := range a.Values {
-		if !valuesEqual(a.Values[i], b.Values[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func valuesEqual(a, b any) bool {
-	switch x := a.(type) {
-	case []byte:
-		y, ok := b.([]byte)
-		return ok && string(x) == string(y)
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !valuesEqual(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case *change.Struct:
-		y, ok := b.(*change.Struct)
-		return ok && structsEqual(x, y)
-	case float64:
-		y, ok := b.(float64)
-		return ok && (x == y || (x != x && y != y))
-	case float32:
-		y, ok := b.(float32)
-		return ok && (x == y || (x != x && y != y))
-	case map[any]any:
-		y, ok := b.(map[any]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !valuesEqual(v, w) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !valuesEqual(v, w) {
-				return false
-			}
-		}
-		return true
-	case nil:
-		return b == nil
-	case bool, string, int8, int16, int32, int64:
-		return a == b
-	}
-	return false
-}
-
 // ---- schema changes ----------------------------------------------------------------
 
 // schemaChange builds the schema-change event of a changed table. Debezium's
@@ -930,7 +864,8 @@ func (d *Decoder) schemaChange(st *tableState) *change.Event {
 		src.TxID = int64(d.xid)
 	}
 	return &change.Event{
-		Topic:  topicFor(d.opts.TopicPrefix),
+		// TopicFor, not SchemaChangeTopic: a blank prefix gives "" (SchemaChangeTopic would sanitise it).
+		Topic:  change.TopicFor(d.opts.TopicPrefix, "", ""),
 		Source: src,
 		TsUs:   d.opts.Now().UnixMicro(),
 		SchemaChange: &change.SchemaChange{

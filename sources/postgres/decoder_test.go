@@ -590,15 +590,15 @@ func TestMessageKeyColumns(t *testing.T) {
 }
 
 func TestValuesEqual(t *testing.T) {
-	s := sparseVectorSchema(false)
+	s := change.SparseDoubleVectorSchema(false)
 	a := &change.Struct{Schema: s, Values: []any{int16(2), map[any]any{int16(1): 1.5}}}
 	b := &change.Struct{Schema: s, Values: []any{int16(2), map[any]any{int16(1): 1.5}}}
 	c := &change.Struct{Schema: s, Values: []any{int16(2), map[any]any{int16(2): 1.5}}}
-	if !valuesEqual(a, b) || valuesEqual(a, c) {
+	if !change.ValueEqual(a, b) || change.ValueEqual(a, c) {
 		t.Error("map-valued structs")
 	}
-	if !valuesEqual([]byte{1}, []byte{1}) || valuesEqual([]byte{1}, "\x01") || !valuesEqual(nil, nil) ||
-		!valuesEqual(map[string]any{"a": nil}, map[string]any{"a": nil}) || valuesEqual(int32(1), int64(1)) {
+	if !change.ValueEqual([]byte{1}, []byte{1}) || change.ValueEqual([]byte{1}, "\x01") || !change.ValueEqual(nil, nil) ||
+		!change.ValueEqual(map[string]any{"a": nil}, map[string]any{"a": nil}) || change.ValueEqual(int32(1), int64(1)) {
 		t.Error("scalars")
 	}
 }
@@ -958,6 +958,47 @@ func BenchmarkDecodeInsert(b *testing.B) {
 		dst, err = d.AppendInsert(dst[:0], m, pglogrepl.LSN(0x100+i))
 		if err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeUpdate decodes an update whose old tuple (REPLICA
+// IDENTITY FULL) has the same key: the key comparison is on its path.
+func BenchmarkDecodeUpdate(b *testing.B) {
+	d := NewDecoder(DecoderOptions{TopicPrefix: "bench", Database: "db", Version: "0", Tombstones: true})
+	if _, err := d.SetTable(benchTable()); err != nil {
+		b.Fatal(err)
+	}
+	d.Begin(&pglogrepl.BeginMessage{FinalLSN: 0x100, CommitTime: commitTime, Xid: 1})
+	m := parse(b, encUpdate(1, 'O', benchRow(), benchRow()...)).(*pglogrepl.UpdateMessage)
+	dst := make([]change.Event, 0, 3)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var err error
+		dst, err = d.AppendUpdate(dst[:0], m, pglogrepl.LSN(0x100+i))
+		if err != nil || len(dst) != 1 {
+			b.Fatal(len(dst), err)
+		}
+	}
+}
+
+// BenchmarkDecodeDelete decodes a delete followed by its tombstone.
+func BenchmarkDecodeDelete(b *testing.B) {
+	d := NewDecoder(DecoderOptions{TopicPrefix: "bench", Database: "db", Version: "0", Tombstones: true})
+	if _, err := d.SetTable(benchTable()); err != nil {
+		b.Fatal(err)
+	}
+	d.Begin(&pglogrepl.BeginMessage{FinalLSN: 0x100, CommitTime: commitTime, Xid: 1})
+	m := parse(b, encDelete(1, 'O', benchRow()...)).(*pglogrepl.DeleteMessage)
+	dst := make([]change.Event, 0, 2)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var err error
+		dst, err = d.AppendDelete(dst[:0], m, pglogrepl.LSN(0x100+i))
+		if err != nil || len(dst) != 2 {
+			b.Fatal(len(dst), err)
 		}
 	}
 }

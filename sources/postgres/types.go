@@ -494,17 +494,17 @@ func compileKind(c Column, k kind, cfg *config) (codec, error) {
 		}
 		return binaryCodec(cfg, decodeRawText), nil
 	case kindInt16:
-		return codec{schema: plainSchema(change.TypeInt16, false), decode: decodeInt16, fallback: int16(0), toastErr: noToast}, nil
+		return codec{schema: change.PrimitiveSchema(change.TypeInt16, false), decode: decodeInt16, fallback: int16(0), toastErr: noToast}, nil
 	case kindInt32:
-		return codec{schema: plainSchema(change.TypeInt32, false), decode: decodeInt32, fallback: int32(0), toastErr: noToast}, nil
+		return codec{schema: change.PrimitiveSchema(change.TypeInt32, false), decode: decodeInt32, fallback: int32(0), toastErr: noToast}, nil
 	case kindInt64:
-		return codec{schema: plainSchema(change.TypeInt64, false), decode: decodeInt64, fallback: int64(0), toastErr: noToast}, nil
+		return codec{schema: change.PrimitiveSchema(change.TypeInt64, false), decode: decodeInt64, fallback: int64(0), toastErr: noToast}, nil
 	case kindFloat32:
-		return codec{schema: plainSchema(change.TypeFloat32, false), decode: decodeFloat32, fallback: float32(0), toastErr: noToast}, nil
+		return codec{schema: change.PrimitiveSchema(change.TypeFloat32, false), decode: decodeFloat32, fallback: float32(0), toastErr: noToast}, nil
 	case kindFloat64:
-		return codec{schema: plainSchema(change.TypeFloat64, false), decode: decodeFloat64, fallback: float64(0), toastErr: noToast}, nil
+		return codec{schema: change.PrimitiveSchema(change.TypeFloat64, false), decode: decodeFloat64, fallback: float64(0), toastErr: noToast}, nil
 	case kindBool:
-		return codec{schema: plainSchema(change.TypeBoolean, false), decode: decodeBool, fallback: false, toastErr: noToast}, nil
+		return codec{schema: change.PrimitiveSchema(change.TypeBoolean, false), decode: decodeBool, fallback: false, toastErr: noToast}, nil
 	case kindBit, kindVarbit:
 		// pgjdbc's precision: bit(n) and varbit(n) carry n in atttypmod; an
 		// unbounded varbit is Integer.MAX_VALUE bits.
@@ -517,89 +517,89 @@ func compileKind(c Column, k kind, cfg *config) (codec, error) {
 			}
 		}
 		if length > 1 {
-			return codec{schema: bitsSchema(length, false), decode: decodeBits, fallback: []byte{}, toastErr: noToast}, nil
+			return codec{schema: change.BitsSchema(length, false), decode: decodeBits, fallback: []byte{}, toastErr: noToast}, nil
 		}
-		return codec{schema: plainSchema(change.TypeBoolean, false), decode: decodeBitBool, fallback: false, toastErr: noToast}, nil
+		return codec{schema: change.PrimitiveSchema(change.TypeBoolean, false), decode: decodeBitBool, fallback: false, toastErr: noToast}, nil
 	case kindNumeric:
 		return numericCodec(c, cfg), nil
 	case kindMoney:
 		return moneyCodec(cfg), nil
 	case kindString:
-		return stringCodec(plainSchema(change.TypeString, false)), nil
+		return stringCodec(change.PrimitiveSchema(change.TypeString, false)), nil
 	case kindJSON:
-		return stringCodec(logicalSchema(change.TypeString, nameJSON, false)), nil
+		return stringCodec(change.JSONSchema(false)), nil
 	case kindXML:
-		return stringCodec(logicalSchema(change.TypeString, nameXML, false)), nil
+		return stringCodec(change.XMLSchema(false)), nil
 	case kindUUID:
-		return stringCodec(logicalSchema(change.TypeString, nameUUID, false)), nil
+		return stringCodec(change.UUIDSchema(false)), nil
 	case kindEnum:
-		return stringCodec(enumSchema(c.EnumValues, false)), nil
+		return stringCodec(change.EnumSchema(c.EnumValues, false)), nil
 	case kindLtree:
-		return stringCodec(logicalSchema(change.TypeString, nameLtree, false)), nil
+		return stringCodec(change.LtreeSchema(false)), nil
 	case kindTsvector:
-		return stringCodec(logicalSchema(change.TypeString, nameTsvector, false)), nil
+		return stringCodec(change.TsvectorSchema(false)), nil
 	case kindHstore:
 		ph := javaMapJSON([]string{cfg.phString}, []*string{&cfg.phString})
-		return codec{schema: logicalSchema(change.TypeString, nameJSON, false), decode: decodeHstore, fallback: "{}", toast: ph}, nil
+		return codec{schema: change.JSONSchema(false), decode: decodeHstore, fallback: "{}", toast: ph}, nil
 	case kindBytea:
 		return binaryCodec(cfg, decodeByteaRaw), nil
 	case kindDate:
-		name := nameDate
+		s := change.DateSchema(false)
 		if cfg.timeMode == "connect" {
-			name = nameConnectDate
+			s = change.ConnectDateSchema(false)
 		}
-		return codec{schema: logicalSchema(change.TypeInt32, name, false), decode: decodeDate, fallback: int32(0), toastErr: noToast}, nil
+		return codec{schema: s, decode: decodeDate, fallback: int32(0), toastErr: noToast}, nil
 	case kindTime:
 		p := timePrecision(c.Typmod)
 		switch {
 		case cfg.timeMode == "connect":
-			return codec{schema: logicalSchema(change.TypeInt32, nameConnectTime, false), decode: decodeTimeMillis, fallback: int32(0), toastErr: noToast}, nil
+			return codec{schema: change.ConnectTimeSchema(false), decode: decodeTimeMillis, fallback: int32(0), toastErr: noToast}, nil
 		case cfg.timeMode == "adaptive" && p <= 3:
-			return codec{schema: logicalSchema(change.TypeInt32, nameTime, false), decode: decodeTimeMillis, fallback: int32(0), toastErr: noToast}, nil
+			return codec{schema: change.TimeSchema(false), decode: decodeTimeMillis, fallback: int32(0), toastErr: noToast}, nil
 		default:
-			return codec{schema: logicalSchema(change.TypeInt64, nameMicroTime, false), decode: decodeTimeMicros, fallback: int64(0), toastErr: noToast}, nil
+			return codec{schema: change.MicroTimeSchema(false), decode: decodeTimeMicros, fallback: int64(0), toastErr: noToast}, nil
 		}
 	case kindTimeTZ:
-		return codec{schema: logicalSchema(change.TypeString, nameZonedTime, false), decode: decodeTimeTZ, fallback: "00:00:00Z", toastErr: noToast}, nil
+		return codec{schema: change.ZonedTimeSchema(false), decode: decodeTimeTZ, fallback: "00:00:00Z", toastErr: noToast}, nil
 	case kindTimestamp:
 		p := timePrecision(c.Typmod)
 		switch {
 		case cfg.timeMode == "connect":
-			return codec{schema: logicalSchema(change.TypeInt64, nameConnectTimestamp, false), decode: decodeTimestampMillis, fallback: int64(0), toastErr: noToast}, nil
+			return codec{schema: change.ConnectTimestampSchema(false), decode: decodeTimestampMillis, fallback: int64(0), toastErr: noToast}, nil
 		case p <= 3:
-			return codec{schema: logicalSchema(change.TypeInt64, nameTimestamp, false), decode: decodeTimestampMillis, fallback: int64(0), toastErr: noToast}, nil
+			return codec{schema: change.TimestampSchema(false), decode: decodeTimestampMillis, fallback: int64(0), toastErr: noToast}, nil
 		default:
-			return codec{schema: logicalSchema(change.TypeInt64, nameMicroTimestamp, false), decode: decodeTimestampMicros, fallback: int64(0), toastErr: noToast}, nil
+			return codec{schema: change.MicroTimestampSchema(false), decode: decodeTimestampMicros, fallback: int64(0), toastErr: noToast}, nil
 		}
 	case kindTimestampTZ:
 		width := timePrecision(c.Typmod)
 		dec := func(b []byte, a *arena) (any, error) { return decodeTimestampTZ(b, width, a) }
-		return codec{schema: logicalSchema(change.TypeString, nameZonedTimestamp, false), decode: dec, fallback: "1970-01-01T00:00:00Z", toastErr: noToast}, nil
+		return codec{schema: change.ZonedTimestampSchema(false), decode: dec, fallback: "1970-01-01T00:00:00Z", toastErr: noToast}, nil
 	case kindInterval:
 		if cfg.interval == "string" {
-			return codec{schema: logicalSchema(change.TypeString, nameInterval, false), decode: decodeIntervalISO, fallback: "P0Y0M0DT0H0M0S", toastErr: noToast}, nil
+			return codec{schema: change.IntervalSchema(false), decode: decodeIntervalISO, fallback: "P0Y0M0DT0H0M0S", toastErr: noToast}, nil
 		}
-		return codec{schema: logicalSchema(change.TypeInt64, nameMicroDuration, false), decode: decodeIntervalMicros, fallback: int64(0), toastErr: noToast}, nil
+		return codec{schema: change.MicroDurationSchema(false), decode: decodeIntervalMicros, fallback: int64(0), toastErr: noToast}, nil
 	case kindPoint:
-		s := pointSchema(false)
+		s := change.PointSchema(false)
 		dec := func(b []byte, _ *arena) (any, error) { return decodePoint(b, s) }
 		return codec{schema: s, decode: dec, fallback: pointValue(s, 0, 0), toastErr: noToast}, nil
 	case kindGeometry, kindGeography:
 		var s *change.Schema
 		if k == kindGeometry {
-			s = geometrySchema()
+			s = change.GeometrySchema()
 		} else {
-			s = geographySchema(false)
+			s = change.GeographySchema(false)
 		}
 		dec := func(b []byte, _ *arena) (any, error) { return decodeEWKB(b, s) }
 		empty, _ := decodeEWKB([]byte(emptyGeometryCollection), s)
 		return codec{schema: s, decode: dec, fallback: empty, toastErr: noToast}, nil
 	case kindDoubleVector:
-		return codec{schema: vectorSchema(nameDoubleVector, change.TypeFloat64, false), decode: decodeDoubleVector, fallback: []any{}, toastErr: noToast}, nil
+		return codec{schema: change.DoubleVectorSchema(false), decode: decodeDoubleVector, fallback: []any{}, toastErr: noToast}, nil
 	case kindFloatVector:
-		return codec{schema: vectorSchema(nameFloatVector, change.TypeFloat32, false), decode: decodeFloatVector, fallback: []any{}, toastErr: noToast}, nil
+		return codec{schema: change.FloatVectorSchema(false), decode: decodeFloatVector, fallback: []any{}, toastErr: noToast}, nil
 	case kindSparseVector:
-		s := sparseVectorSchema(false)
+		s := change.SparseDoubleVectorSchema(false)
 		dec := func(b []byte, _ *arena) (any, error) { return decodeSparseVector(b, s) }
 		empty := &change.Struct{Schema: s, Values: []any{int16(0), map[any]any{}}}
 		return codec{schema: s, decode: dec, fallback: empty, toastErr: noToast}, nil
@@ -646,7 +646,7 @@ func binaryCodec(cfg *config, raw func([]byte) ([]byte, error)) codec {
 		}
 		// Debezium's base64 converters do not know the TOAST marker and
 		// yield null.
-		return codec{schema: plainSchema(change.TypeString, false), decode: dec, fallback: "", toastErr: convErr("an unchanged TOAST value has no representation with binary.handling.mode=base64")}
+		return codec{schema: change.PrimitiveSchema(change.TypeString, false), decode: dec, fallback: "", toastErr: convErr("an unchanged TOAST value has no representation with binary.handling.mode=base64")}
 	case "hex":
 		dec := func(b []byte, _ *arena) (any, error) {
 			r, err := raw(b)
@@ -655,10 +655,10 @@ func binaryCodec(cfg *config, raw func([]byte) ([]byte, error)) codec {
 			}
 			return hex.EncodeToString(r), nil
 		}
-		return codec{schema: plainSchema(change.TypeString, false), decode: dec, fallback: "", toast: cfg.phString}
+		return codec{schema: change.PrimitiveSchema(change.TypeString, false), decode: dec, fallback: "", toast: cfg.phString}
 	default:
 		dec := func(b []byte, _ *arena) (any, error) { return raw(b) }
-		return codec{schema: plainSchema(change.TypeBytes, false), decode: dec, fallback: []byte{}, toast: cfg.placeholder}
+		return codec{schema: change.PrimitiveSchema(change.TypeBytes, false), decode: dec, fallback: []byte{}, toast: cfg.placeholder}
 	}
 }
 
@@ -666,7 +666,7 @@ func numericCodec(c Column, cfg *config) codec {
 	precision, scale, constrained := numericTypmod(c.Typmod)
 	switch cfg.decimal {
 	case "double":
-		return codec{schema: plainSchema(change.TypeFloat64, false), decode: decodeNumericDouble, fallback: float64(0), toastErr: convErr("an unchanged TOAST value has no representation in a double")}
+		return codec{schema: change.PrimitiveSchema(change.TypeFloat64, false), decode: decodeNumericDouble, fallback: float64(0), toastErr: convErr("an unchanged TOAST value has no representation in a double")}
 	case "string":
 		s := -1
 		if constrained {
@@ -677,17 +677,17 @@ func numericCodec(c Column, cfg *config) codec {
 		if s > 0 {
 			fb = "0." + strings.Repeat("0", s)
 		}
-		return codec{schema: plainSchema(change.TypeString, false), decode: dec, fallback: fb, toast: cfg.phString}
+		return codec{schema: change.PrimitiveSchema(change.TypeString, false), decode: dec, fallback: fb, toast: cfg.phString}
 	}
 	noToast := convErr("an unchanged TOAST value has no representation in a precise decimal")
 	if !constrained {
-		s := variableScaleDecimalSchema(false)
+		s := change.VariableScaleDecimalSchema(false)
 		dec := func(b []byte, a *arena) (any, error) { return decodeNumericVariable(b, s, a) }
 		zero := &change.Struct{Schema: s, Values: []any{int32(0), []byte{0}}}
 		return codec{schema: s, decode: dec, fallback: zero, toastErr: noToast}
 	}
 	dec := func(b []byte, a *arena) (any, error) { return decodeNumericPrecise(b, scale, a) }
-	return codec{schema: decimalSchema(scale, precision, false), decode: dec, fallback: []byte{0}, toastErr: noToast}
+	return codec{schema: change.DecimalSchema(scale, precision, false), decode: dec, fallback: []byte{0}, toastErr: noToast}
 }
 
 const moneyFractionDigits = 2
@@ -696,11 +696,11 @@ func moneyCodec(cfg *config) codec {
 	noToast := convErr("an unchanged TOAST value has no representation in money")
 	switch cfg.decimal {
 	case "double":
-		return codec{schema: plainSchema(change.TypeFloat64, false), decode: decodeMoneyDouble, fallback: float64(0), toastErr: noToast}
+		return codec{schema: change.PrimitiveSchema(change.TypeFloat64, false), decode: decodeMoneyDouble, fallback: float64(0), toastErr: noToast}
 	case "string":
-		return codec{schema: plainSchema(change.TypeString, false), decode: decodeMoneyString, fallback: "0.00", toastErr: noToast}
+		return codec{schema: change.PrimitiveSchema(change.TypeString, false), decode: decodeMoneyString, fallback: "0.00", toastErr: noToast}
 	}
-	return codec{schema: decimalSchema(moneyFractionDigits, 0, false), decode: decodeMoneyPrecise, fallback: []byte{0}, toastErr: noToast}
+	return codec{schema: change.MoneySchema(moneyFractionDigits, false), decode: decodeMoneyPrecise, fallback: []byte{0}, toastErr: noToast}
 }
 
 func arrayCodec(c Column, cfg *config) (codec, error) {
@@ -733,7 +733,7 @@ func arrayCodec(c Column, cfg *config) (codec, error) {
 	}
 	edec := elem.decode
 	dec := func(b []byte, a *arena) (any, error) { return decodeArray(b, delim, edec, a) }
-	cd := codec{schema: arraySchema(elem.schema, false), decode: dec, fallback: []any{}}
+	cd := codec{schema: change.ArraySchema(elem.schema, false), decode: dec, fallback: []any{}}
 	// Unchanged TOAST placeholders of arrays (UnchangedToastedReplicationMessageColumn
 	// and UnchangedToastedPlaceholder): chosen by the array type name.
 	switch c.TypeName {

@@ -234,7 +234,7 @@ func typeCases() []typeCase {
 
 	mood := Column{Name: "c", TypeOID: 16500, TypeName: "mood", Typmod: -1, Nullable: true, EnumValues: []string{"sad", "ok", "happy"}}
 	point := Column{Name: "c", TypeOID: 600, TypeName: "point", Typmod: -1, Nullable: true}
-	pointS := pointSchema(true)
+	pointS := change.PointSchema(true)
 
 	cases := []typeCase{
 		// Basic types (schemasAndValuesForNumericType).
@@ -264,13 +264,13 @@ func typeCases() []typeCase {
 		{"decimal 128", mod(colNumeric, numericMod(10, 0)), precise, "128", "bytes? org.apache.kafka.connect.data.Decimal/1 {connect.decimal.precision=10,scale=0}", []byte{0x00, 0x80}},
 		{"decimal big", mod(colNumeric, numericMod(40, 2)), precise, "-123456789012345678901234567890.12", "bytes? org.apache.kafka.connect.data.Decimal/1 {connect.decimal.precision=40,scale=2}", decimalBytes("-12345678901234567890123456789012")},
 		{"numeric variable", colNumeric, precise, "10.1111", `struct? io.debezium.data.VariableScaleDecimal/1 doc="Variable scaled decimal" [scale:int32, value:bytes]`,
-			&change.Struct{Schema: variableScaleDecimalSchema(true), Values: []any{int32(4), decimalBytes("101111")}}},
+			&change.Struct{Schema: change.VariableScaleDecimalSchema(true), Values: []any{int32(4), decimalBytes("101111")}}},
 		{"numeric variable int", colNumeric, precise, "22", `struct? io.debezium.data.VariableScaleDecimal/1 doc="Variable scaled decimal" [scale:int32, value:bytes]`,
-			&change.Struct{Schema: variableScaleDecimalSchema(true), Values: []any{int32(0), decimalBytes("22")}}},
+			&change.Struct{Schema: change.VariableScaleDecimalSchema(true), Values: []any{int32(0), decimalBytes("22")}}},
 		{"numeric variable trailing zeros", colNumeric, precise, "100.500", `struct? io.debezium.data.VariableScaleDecimal/1 doc="Variable scaled decimal" [scale:int32, value:bytes]`,
-			&change.Struct{Schema: variableScaleDecimalSchema(true), Values: []any{int32(1), decimalBytes("1005")}}},
+			&change.Struct{Schema: change.VariableScaleDecimalSchema(true), Values: []any{int32(1), decimalBytes("1005")}}},
 		{"numeric variable zero", colNumeric, precise, "0.000", `struct? io.debezium.data.VariableScaleDecimal/1 doc="Variable scaled decimal" [scale:int32, value:bytes]`,
-			&change.Struct{Schema: variableScaleDecimalSchema(true), Values: []any{int32(0), []byte{0}}}},
+			&change.Struct{Schema: change.VariableScaleDecimalSchema(true), Values: []any{int32(0), []byte{0}}}},
 		{"numeric NaN precise", colNumeric, precise, "NaN", `struct? io.debezium.data.VariableScaleDecimal/1 doc="Variable scaled decimal" [scale:int32, value:bytes]`, convErr("")},
 		// Decimals, double (schemasAndValuesForDoubleEncodedNumericTypes).
 		{"decimal double", mod(colNumeric, numericMod(3, 2)), dbl, "1.10", "float64?", 1.1},
@@ -385,15 +385,15 @@ func typeCases() []typeCase {
 		{"point", point, precise, "(1,1)", `struct? io.debezium.data.geometry.Point/1 doc="Geometry (POINT)" [x:float64, y:float64, wkb:bytes?, srid:int32?]`, pointValue(pointS, 1, 1)},
 		{"geometry", Column{Name: "c", TypeOID: 16600, TypeName: "geometry", Typmod: -1, Nullable: true}, precise, "0101000020730C00001C7C613255DE6540787AA52C435C42C0",
 			`struct? io.debezium.data.geometry.Geometry/1 doc="Geometry" [wkb:bytes, srid:int32?]`,
-			&change.Struct{Schema: geometrySchema(), Values: []any{mustHex("0101000020730C00001C7C613255DE6540787AA52C435C42C0"), int32(3187)}}},
+			&change.Struct{Schema: change.GeometrySchema(), Values: []any{mustHex("0101000020730C00001C7C613255DE6540787AA52C435C42C0"), int32(3187)}}},
 		{"geography", Column{Name: "c", TypeOID: 16601, TypeName: "geography", Typmod: -1, Nullable: true}, precise,
 			"0105000020E610000001000000010200000002000000A779C7293A2465400B462575025A46C0C66D3480B7FC6440C3D32B65195246C0",
 			`struct? io.debezium.data.geometry.Geography/1 doc="Geography" [wkb:bytes, srid:int32?]`,
-			&change.Struct{Schema: geographySchema(true), Values: []any{mustHex("0105000020E610000001000000010200000002000000A779C7293A2465400B462575025A46C0C66D3480B7FC6440C3D32B65195246C0"), int32(4326)}}},
+			&change.Struct{Schema: change.GeographySchema(true), Values: []any{mustHex("0105000020E610000001000000010200000002000000A779C7293A2465400B462575025A46C0C66D3480B7FC6440C3D32B65195246C0"), int32(4326)}}},
 		{"vector", Column{Name: "c", TypeOID: 16700, TypeName: "vector", Typmod: 3, Nullable: true}, precise, "[1,2.5,-3]", "array? io.debezium.data.DoubleVector/1 <float64>", []any{1.0, 2.5, -3.0}},
 		{"sparsevec", Column{Name: "c", TypeOID: 16702, TypeName: "sparsevec", Typmod: 5, Nullable: true}, precise, "{1:0.5,3:1.5}/5",
 			`struct? io.debezium.data.SparseDoubleVector/1 doc="Sparse double vector" [dimensions:int16, vector:map]`,
-			&change.Struct{Schema: sparseVectorSchema(true), Values: []any{int16(5), map[any]any{int16(1): 0.5, int16(3): 1.5}}}},
+			&change.Struct{Schema: change.SparseDoubleVectorSchema(true), Values: []any{int16(5), map[any]any{int16(1): 0.5, int16(3): 1.5}}}},
 		{"sparsevec too wide", Column{Name: "c", TypeOID: 16702, TypeName: "sparsevec", Typmod: 40000, Nullable: true}, precise, "{}/40000",
 			`struct? io.debezium.data.SparseDoubleVector/1 doc="Sparse double vector" [dimensions:int16, vector:map]`, convErr("")},
 		{"halfvec", Column{Name: "c", TypeOID: 16701, TypeName: "halfvec", Typmod: 2, Nullable: true}, precise, "[1,2.5]", "array? io.debezium.data.FloatVector/1 <float32>", []any{float32(1), float32(2.5)}},
@@ -426,9 +426,9 @@ func typeCases() []typeCase {
 			[]any{decimalBytes("120"), decimalBytes("340"), decimalBytes("560")}},
 		{"numeric[]", arrayOf(colNumeric, 1231), precise, "{1.1,2.22,3.333}", `array? <struct? io.debezium.data.VariableScaleDecimal/1 doc="Variable scaled decimal" [scale:int32, value:bytes]>`,
 			[]any{
-				&change.Struct{Schema: variableScaleDecimalSchema(true), Values: []any{int32(1), decimalBytes("11")}},
-				&change.Struct{Schema: variableScaleDecimalSchema(true), Values: []any{int32(2), decimalBytes("222")}},
-				&change.Struct{Schema: variableScaleDecimalSchema(true), Values: []any{int32(3), decimalBytes("3333")}},
+				&change.Struct{Schema: change.VariableScaleDecimalSchema(true), Values: []any{int32(1), decimalBytes("11")}},
+				&change.Struct{Schema: change.VariableScaleDecimalSchema(true), Values: []any{int32(2), decimalBytes("222")}},
+				&change.Struct{Schema: change.VariableScaleDecimalSchema(true), Values: []any{int32(3), decimalBytes("3333")}},
 			}},
 		{"citext[]", arrayOf(Column{Name: "c", TypeOID: 16401, TypeName: "citext", Typmod: -1}, 16410), precise, "{four,five,six}", "array? <string?>", []any{"four", "five", "six"}},
 		{"uuid[]", arrayOf(Column{Name: "c", TypeOID: oidUUID, TypeName: "uuid", Typmod: -1}, 2951), precise, "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,f0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}", "array? <string? io.debezium.data.Uuid/1>", []any{"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "f0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}},
@@ -495,7 +495,7 @@ func sameValue(a, b any) bool {
 	if reflect.TypeOf(a) != reflect.TypeOf(b) {
 		return false
 	}
-	return valuesEqual(a, b)
+	return change.ValueEqual(a, b)
 }
 
 func mustHex(s string) []byte {
@@ -761,4 +761,136 @@ func FuzzDecodeTextTimestamp(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSchemasMatchChangeConstructors checks the schema of every mapped
+// Postgres type, NOT NULL and nullable, against the change package's
+// constructors with Schema.Equal, which also compares what desc leaves out
+// (map key and value schemas). Every type kind must be covered.
+func TestSchemasMatchChangeConstructors(t *testing.T) {
+	precise := DecoderOptions{}
+	dbl := DecoderOptions{DecimalMode: "double"}
+	str := DecoderOptions{DecimalMode: "string"}
+	atm := DecoderOptions{TimePrecisionMode: "adaptive_time_microseconds"}
+	connect := DecoderOptions{TimePrecisionMode: "connect"}
+	ivString := DecoderOptions{IntervalMode: "string"}
+	unknown := DecoderOptions{IncludeUnknownTypes: true}
+	col := func(oid uint32, name string, typmod int32) Column {
+		return Column{Name: "c", TypeOID: oid, TypeName: name, Typmod: typmod}
+	}
+	prim := func(ty change.Type) func(bool) *change.Schema {
+		return func(o bool) *change.Schema { return change.PrimitiveSchema(ty, o) }
+	}
+	moods := []string{"sad", "ok", "happy"}
+	mood := Column{Name: "c", TypeOID: 16500, TypeName: "mood", Typmod: -1, EnumValues: moods}
+	array := func(items *change.Schema) func(bool) *change.Schema {
+		return func(o bool) *change.Schema { return change.ArraySchema(items, o) }
+	}
+	cases := []struct {
+		name string
+		col  Column
+		opts DecoderOptions
+		want func(optional bool) *change.Schema
+	}{
+		{"int2", col(oidInt2, "int2", -1), precise, prim(change.TypeInt16)},
+		{"int4", col(oidInt4, "int4", -1), precise, prim(change.TypeInt32)},
+		{"int8", col(oidInt8, "int8", -1), precise, prim(change.TypeInt64)},
+		{"oid", col(oidOID, "oid", -1), precise, prim(change.TypeInt64)},
+		{"float4", col(oidFloat4, "float4", -1), precise, prim(change.TypeFloat32)},
+		{"float8", col(oidFloat8, "float8", -1), precise, prim(change.TypeFloat64)},
+		{"bool", col(oidBool, "bool", -1), precise, prim(change.TypeBoolean)},
+		{"bit", col(oidBit, "bit", -1), precise, prim(change.TypeBoolean)},
+		{"bit(1)", col(oidBit, "bit", 1), precise, prim(change.TypeBoolean)},
+		{"bit(5)", col(oidBit, "bit", 5), precise, func(o bool) *change.Schema { return change.BitsSchema(5, o) }},
+		{"varbit(1)", col(oidVarbit, "varbit", 1), precise, prim(change.TypeBoolean)},
+		{"varbit(24)", col(oidVarbit, "varbit", 24), precise, func(o bool) *change.Schema { return change.BitsSchema(24, o) }},
+		{"varbit", col(oidVarbit, "varbit", -1), precise, func(o bool) *change.Schema { return change.BitsSchema(math.MaxInt32, o) }},
+		{"numeric(10,2)", col(oidNumeric, "numeric", numericMod(10, 2)), precise, func(o bool) *change.Schema { return change.DecimalSchema(2, 10, o) }},
+		{"numeric(5,-2)", col(oidNumeric, "numeric", numericMod(5, -2)), precise, func(o bool) *change.Schema { return change.DecimalSchema(-2, 5, o) }},
+		{"numeric", col(oidNumeric, "numeric", -1), precise, change.VariableScaleDecimalSchema},
+		{"numeric double", col(oidNumeric, "numeric", numericMod(10, 2)), dbl, prim(change.TypeFloat64)},
+		{"numeric string", col(oidNumeric, "numeric", -1), str, prim(change.TypeString)},
+		{"money", col(oidMoney, "money", -1), precise, func(o bool) *change.Schema { return change.MoneySchema(2, o) }},
+		{"money double", col(oidMoney, "money", -1), dbl, prim(change.TypeFloat64)},
+		{"money string", col(oidMoney, "money", -1), str, prim(change.TypeString)},
+		{"text", col(oidText, "text", -1), precise, prim(change.TypeString)},
+		{"varchar", col(oidVarchar, "varchar", charMod(10)), precise, prim(change.TypeString)},
+		{"bpchar", col(oidBpchar, "bpchar", charMod(4)), precise, prim(change.TypeString)},
+		{"char", col(oidChar, "char", -1), precise, prim(change.TypeString)},
+		{"name", col(oidName, "name", -1), precise, prim(change.TypeString)},
+		{"inet", col(oidInet, "inet", -1), precise, prim(change.TypeString)},
+		{"cidr", col(oidCidr, "cidr", -1), precise, prim(change.TypeString)},
+		{"macaddr", col(oidMacaddr, "macaddr", -1), precise, prim(change.TypeString)},
+		{"macaddr8", col(oidMacaddr8, "macaddr8", -1), precise, prim(change.TypeString)},
+		{"int4range", col(oidInt4range, "int4range", -1), precise, prim(change.TypeString)},
+		{"tstzrange", col(oidTstzrange, "tstzrange", -1), precise, prim(change.TypeString)},
+		{"citext", col(16401, "citext", -1), precise, prim(change.TypeString)},
+		{"isbn", col(16402, "isbn", -1), precise, prim(change.TypeString)},
+		{"json", col(oidJSON, "json", -1), precise, change.JSONSchema},
+		{"jsonb", col(oidJSONB, "jsonb", -1), precise, change.JSONSchema},
+		{"xml", col(oidXML, "xml", -1), precise, change.XMLSchema},
+		{"uuid", col(oidUUID, "uuid", -1), precise, change.UUIDSchema},
+		{"enum", mood, precise, func(o bool) *change.Schema { return change.EnumSchema(moods, o) }},
+		{"enum without labels", with(mood, func(c *Column) { c.EnumValues = []string{} }), precise, func(o bool) *change.Schema { return change.EnumSchema(nil, o) }},
+		{"ltree", col(16403, "ltree", -1), precise, change.LtreeSchema},
+		{"tsvector", col(oidTsvector, "tsvector", -1), precise, change.TsvectorSchema},
+		{"hstore", col(16400, "hstore", -1), precise, change.JSONSchema},
+		{"bytea", col(oidBytea, "bytea", -1), precise, prim(change.TypeBytes)},
+		{"bytea hex", col(oidBytea, "bytea", -1), DecoderOptions{BinaryMode: "hex"}, prim(change.TypeString)},
+		{"bytea base64", col(oidBytea, "bytea", -1), DecoderOptions{BinaryMode: "base64"}, prim(change.TypeString)},
+		{"bytea base64 url", col(oidBytea, "bytea", -1), DecoderOptions{BinaryMode: "base64-url-safe"}, prim(change.TypeString)},
+		{"date", col(oidDate, "date", -1), precise, change.DateSchema},
+		{"date connect", col(oidDate, "date", -1), connect, change.ConnectDateSchema},
+		{"time", col(oidTime, "time", -1), precise, change.MicroTimeSchema},
+		{"time(3)", col(oidTime, "time", 3), precise, change.TimeSchema},
+		{"time(3) atm", col(oidTime, "time", 3), atm, change.MicroTimeSchema},
+		{"time connect", col(oidTime, "time", -1), connect, change.ConnectTimeSchema},
+		{"timetz", col(oidTimetz, "timetz", -1), precise, change.ZonedTimeSchema},
+		{"timestamp", col(oidTimestamp, "timestamp", -1), precise, change.MicroTimestampSchema},
+		{"timestamp(3)", col(oidTimestamp, "timestamp", 3), precise, change.TimestampSchema},
+		{"timestamp(3) atm", col(oidTimestamp, "timestamp", 3), atm, change.TimestampSchema},
+		{"timestamp connect", col(oidTimestamp, "timestamp", -1), connect, change.ConnectTimestampSchema},
+		{"timestamptz", col(oidTimestamptz, "timestamptz", -1), precise, change.ZonedTimestampSchema},
+		{"timestamptz connect", col(oidTimestamptz, "timestamptz", 3), connect, change.ZonedTimestampSchema},
+		{"interval", col(oidInterval, "interval", -1), precise, change.MicroDurationSchema},
+		{"interval string", col(oidInterval, "interval", -1), ivString, change.IntervalSchema},
+		{"point", col(oidPoint, "point", -1), precise, change.PointSchema},
+		{"geometry", col(16600, "geometry", -1), precise, func(bool) *change.Schema { return change.GeometrySchema() }},
+		{"geography", col(16601, "geography", -1), precise, change.GeographySchema},
+		{"vector", col(16700, "vector", 3), precise, change.DoubleVectorSchema},
+		{"halfvec", col(16701, "halfvec", 2), precise, change.FloatVectorSchema},
+		{"sparsevec", col(16702, "sparsevec", 5), precise, change.SparseDoubleVectorSchema},
+		{"unknown", colTsquery, unknown, prim(change.TypeBytes)},
+		{"unknown hex", colTsquery, DecoderOptions{IncludeUnknownTypes: true, BinaryMode: "hex"}, prim(change.TypeString)},
+		{"int4[]", arrayOf(colInt4, 1007), precise, array(change.PrimitiveSchema(change.TypeInt32, true))},
+		{"numeric(10,2)[]", arrayOf(mod(colNumeric, numericMod(10, 2)), 1231), precise, array(change.DecimalSchema(2, 10, true))},
+		{"numeric[]", arrayOf(colNumeric, 1231), precise, array(change.VariableScaleDecimalSchema(true))},
+		{"date[]", arrayOf(colDate, 1182), precise, array(change.DateSchema(true))},
+		{"timestamptz[]", arrayOf(colTimestamptz, 1185), precise, array(change.ZonedTimestampSchema(true))},
+		{"uuid[]", arrayOf(col(oidUUID, "uuid", -1), 2951), precise, array(change.UUIDSchema(true))},
+		{"json[]", arrayOf(col(oidJSON, "json", -1), 199), precise, array(change.JSONSchema(true))},
+		{"bytea[] hex", arrayOf(colBytea, 1001), DecoderOptions{BinaryMode: "hex"}, array(change.PrimitiveSchema(change.TypeString, true))},
+		{"enum[]", arrayOf(mood, 16501), precise, array(change.EnumSchema(moods, false))},
+		{"tsquery[] unknown", arrayOf(colTsquery, 3645), unknown, array(change.PrimitiveSchema(change.TypeBytes, true))},
+	}
+	covered := map[kind]bool{}
+	for _, tc := range cases {
+		for _, nullable := range []bool{false, true} {
+			c := tc.col
+			c.Nullable = nullable
+			covered[columnKind(c)] = true
+			got, err := ColumnSchema(c, tc.opts)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if want := tc.want(nullable); !got.Equal(want) {
+				t.Errorf("%s (nullable %v):\n got %s\nwant %s", tc.name, nullable, desc(got), desc(want))
+			}
+		}
+	}
+	for k := kindUnknown; k <= kindArray; k++ {
+		if k != kindSkip && !covered[k] {
+			t.Errorf("type kind %d has no case", k)
+		}
+	}
 }
