@@ -1,0 +1,353 @@
+package mysql
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sluice-cdc/sluice/change"
+)
+
+const connectorName = change.ConnectorMySQL
+
+// DecoderOptions configures the event shape. Zero values select Debezium's
+// defaults for the MySQL connector.
+type DecoderOptions struct {
+	TopicPrefix string // topic.prefix; also source.name
+	Version     string // source.version
+	// DecimalMode is decimal.handling.mode: precise (default), double, string.
+	DecimalMode string
+	// TimePrecisionMode is time.precision.mode: adaptive_time_microseconds
+	// (the MySQL connector's default), adaptive, connect.
+	TimePrecisionMode string
+	// BinaryMode is binary.handling.mode: bytes (default), base64,
+	// base64-url-safe, hex.
+	BinaryMode string
+	// Tombstones is tombstones.on.delete.
+	Tombstones bool
+	// Now returns the processing time (default time.Now).
+	Now func() time.Time
+}
+
+// Validate reports invalid modes.
+func (o DecoderOptions) Validate() error {
+	_, err := newConfig(&o)
+	return err
+}
+
+// Decoder turns binlog rows and snapshot rows into change events. It is
+// not safe for concurrent use.
+type Decoder struct {
+	opts   DecoderOptions
+	cfg    *config
+	cfgErr error
+	tables map[string]*tableState // "db.table"
+}
+
+type tableState struct {
+	def       Table
+	topic     string
+	rowSchema *change.Schema
+	keySchema *change.Schema
+	cols      []codec
+	keyCols   []int // column indexes of the key, in key order
+}
+
+// NewDecoder returns a decoder; invalid options are reported by SetTable.
+func NewDecoder(o DecoderOptions) *Decoder {
+	d := &Decoder{opts: o, tables: map[string]*tableState{}}
+	d.cfg, d.cfgErr = newConfig(&d.opts)
+	if d.opts.Now == nil {
+		d.opts.Now = time.Now
+	}
+	return d
+}
+
+// SetTable registers (or replaces) a table definition.
+func (d *Decoder) SetTable(t Table) error {
+	if d.cfgErr != nil {
+		return d.cfgErr
+	}
+	st := &tableState{def: t, topic: change.TopicFor(d.opts.TopicPrefix, t.DB, t.Name)}
+	st.def.Columns = append([]Column(nil), t.Columns...)
+	fields := make([]change.Field, len(t.Columns))
+	for i, c := range t.Columns {
+		cd, err := compileColumn(c, d.cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.ID(), err)
+		}
+		st.cols = append(st.cols, cd)
+		fields[i] = change.Field{Name: c.Name, Schema: cd.schema}
+	}
+	st.rowSchema = &change.Schema{Type: change.TypeStruct, Name: change.ValueSchemaName(st.topic), Optional: true, Fields: fields}
+	seqs := map[int]int{}
+	for i, c := range t.Columns {
+		if c.Key {
+			seqs[c.KeySeq] = i
+			st.keyCols = append(st.keyCols, i)
+		}
+	}
+	// order by KeySeq
+	for a := 1; a < len(st.keyCols); a++ {
+		for b := a; b > 0 && t.Columns[st.keyCols[b]].KeySeq < t.Columns[st.keyCols[b-1]].KeySeq; b-- {
+			st.keyCols[b], st.keyCols[b-1] = st.keyCols[b-1], st.keyCols[b]
+		}
+	}
+	if len(st.keyCols) > 0 {
+		kf := make([]change.Field, len(st.keyCols))
+		for i, ci := range st.keyCols {
+			kf[i] = fields[ci]
+		}
+		st.keySchema = &change.Schema{Type: change.TypeStruct, Name: change.KeySchemaName(st.topic), Fields: kf}
+	}
+	d.tables[t.ID()] = st
+	return nil
+}
+
+// DropTable forgets a table.
+func (d *Decoder) DropTable(db, name string) { delete(d.tables, db+"."+name) }
+
+// Table returns a registered table's definition.
+func (d *Decoder) Table(db, name string) (Table, bool) {
+	st, ok := d.tables[db+"."+name]
+	if !ok {
+		return Table{}, false
+	}
+	return st.def, true
+}
+
+// Tables returns every registered table.
+func (d *Decoder) Tables() []Table {
+	out := make([]Table, 0, len(d.tables))
+	for _, st := range d.tables {
+		out = append(out, st.def)
+	}
+	return out
+}
+
+func (d *Decoder) table(db, name string) (*tableState, error) {
+	if d.cfgErr != nil {
+		return nil, d.cfgErr
+	}
+	st, ok := d.tables[db+"."+name]
+	if !ok {
+		return nil, fmt.Errorf("table %s.%s is not known", db, name)
+	}
+	return st, nil
+}
+
+// row converts one row image.
+func (st *tableState) row(vals []any, binlog bool) (*change.Struct, error) {
+	if len(vals) != len(st.cols) {
+		return nil, fmt.Errorf("%s: row has %d values, the table has %d columns (schema out of step with the binlog?)", st.def.ID(), len(vals), len(st.cols))
+	}
+	out := &change.Struct{Schema: st.rowSchema, Values: make([]any, len(vals))}
+	for i, v := range vals {
+		if v == nil {
+			continue
+		}
+		cv, err := st.cols[i].convert(v, binlog)
+		if err != nil {
+			return nil, fmt.Errorf("%s column %s: %w", st.def.ID(), st.def.Columns[i].Name, err)
+		}
+		out.Values[i] = cv
+	}
+	return out, nil
+}
+
+func (st *tableState) key(row *change.Struct) *change.Struct {
+	if st.keySchema == nil || row == nil {
+		return nil
+	}
+	k := &change.Struct{Schema: st.keySchema, Values: make([]any, len(st.keyCols))}
+	for i, ci := range st.keyCols {
+		k.Values[i] = row.Values[ci]
+	}
+	return k
+}
+
+func (d *Decoder) fillSource(st *tableState, src *change.Source) {
+	src.Version = d.opts.Version
+	src.Connector = connectorName
+	src.Name = d.opts.TopicPrefix
+	src.DB = st.def.DB
+	src.Table = st.def.Name
+}
+
+// Kind of a binlog row change.
+type Kind int
+
+// Row change kinds.
+const (
+	Insert Kind = iota
+	Update
+	Delete
+)
+
+// AppendRow decodes one binlog row change of db.table and appends its
+// events: a create, an update (or delete + tombstone + create when the key
+// changed), or a delete (+ tombstone). before is nil for inserts, after
+// nil for deletes. src carries the position fields.
+func (d *Decoder) AppendRow(dst []change.Event, db, table string, kind Kind, before, after []any, src change.Source) ([]change.Event, error) {
+	st, err := d.table(db, table)
+	if err != nil {
+		return dst, err
+	}
+	d.fillSource(st, &src)
+	ts := d.opts.Now().UnixMicro()
+	var b, a *change.Struct
+	if before != nil {
+		if b, err = st.row(before, true); err != nil {
+			return dst, err
+		}
+	}
+	if after != nil {
+		if a, err = st.row(after, true); err != nil {
+			return dst, err
+		}
+	}
+	switch kind {
+	case Insert:
+		return append(dst, change.Event{Topic: st.topic, Op: change.OpCreate, Key: st.key(a), RowSchema: st.rowSchema, After: a, Source: src, TsUs: ts}), nil
+	case Delete:
+		k := st.key(b)
+		dst = append(dst, change.Event{Topic: st.topic, Op: change.OpDelete, Key: k, RowSchema: st.rowSchema, Before: b, Source: src, TsUs: ts})
+		if d.opts.Tombstones {
+			dst = append(dst, change.Event{Topic: st.topic, Key: k, Source: src, TsUs: ts, Tombstone: true})
+		}
+		return dst, nil
+	case Update:
+		ok, nk := st.key(b), st.key(a)
+		if ok == nil || ok.Equal(nk) {
+			return append(dst, change.Event{Topic: st.topic, Op: change.OpUpdate, Key: nk, RowSchema: st.rowSchema, Before: b, After: a, Source: src, TsUs: ts}), nil
+		}
+		dst = append(dst, change.Event{Topic: st.topic, Op: change.OpDelete, Key: ok, RowSchema: st.rowSchema, Before: b, Source: src, TsUs: ts})
+		if d.opts.Tombstones {
+			dst = append(dst, change.Event{Topic: st.topic, Key: ok, Source: src, TsUs: ts, Tombstone: true})
+		}
+		return append(dst, change.Event{Topic: st.topic, Op: change.OpCreate, Key: nk, RowSchema: st.rowSchema, After: a, Source: src, TsUs: ts}), nil
+	}
+	return dst, fmt.Errorf("unknown row change kind %d", kind)
+}
+
+// ReadRow decodes a snapshot row (text protocol values) into a read event.
+func (d *Decoder) ReadRow(db, table string, vals []any, src change.Source) (change.Event, error) {
+	st, err := d.table(db, table)
+	if err != nil {
+		return change.Event{}, err
+	}
+	d.fillSource(st, &src)
+	a, err := st.row(vals, false)
+	if err != nil {
+		return change.Event{}, err
+	}
+	return change.Event{Topic: st.topic, Op: change.OpRead, Key: st.key(a), RowSchema: st.rowSchema, After: a, Source: src, TsUs: d.opts.Now().UnixMicro()}, nil
+}
+
+// SchemaChange builds a schema-change event for the topic <prefix>: ddl ran
+// in database db and changed tables (Type CREATE, ALTER or DROP).
+func (d *Decoder) SchemaChange(db, ddl string, changes []TableChangeRef, src change.Source) change.Event {
+	src.Version = d.opts.Version
+	src.Connector = connectorName
+	src.Name = d.opts.TopicPrefix
+	src.DB = db
+	sc := &change.SchemaChange{DatabaseName: db, DDL: ddl}
+	for _, c := range changes {
+		tc := change.TableChange{Type: c.Type, ID: `"` + c.Table.DB + `"."` + c.Table.Name + `"`, Table: TableSchemaOf(c.Table)}
+		sc.TableChanges = append(sc.TableChanges, tc)
+	}
+	return change.Event{Topic: change.SchemaChangeTopic(d.opts.TopicPrefix), Source: src, TsUs: d.opts.Now().UnixMicro(), SchemaChange: sc}
+}
+
+// TableChangeRef is one table a DDL statement changed.
+type TableChangeRef struct {
+	Type  string // CREATE | ALTER | DROP
+	Table Table
+}
+
+// TableSchemaOf describes a table as Debezium's tableChanges do.
+func TableSchemaOf(t Table) change.TableSchema {
+	ts := change.TableSchema{DefaultCharsetName: t.Charset}
+	var keys []Column
+	for i, c := range t.Columns {
+		if c.Key {
+			keys = append(keys, c)
+		}
+		cs := change.ColumnSchema{
+			Name:            c.Name,
+			JdbcType:        jdbcType(c),
+			TypeName:        strings.ToUpper(c.DataType),
+			TypeExpression:  strings.ToUpper(c.DataType),
+			CharsetName:     c.Charset,
+			Position:        int32(i + 1),
+			Optional:        c.Nullable,
+			AutoIncremented: c.AutoIncrement,
+			Comment:         c.Comment,
+			EnumValues:      c.EnumValues,
+		}
+		switch c.DataType {
+		case "decimal", "numeric":
+			cs.Length = int32(c.Length)
+			s := int32(c.Scale)
+			cs.Scale = &s
+		case "char", "varchar", "binary", "varbinary", "bit":
+			cs.Length = int32(c.Length)
+		case "datetime", "timestamp", "time":
+			if c.FSP > 0 {
+				cs.Length = int32(c.FSP)
+			}
+		}
+		if c.Default != nil {
+			cs.DefaultValue = *c.Default
+		}
+		ts.Columns = append(ts.Columns, cs)
+	}
+	for a := 1; a < len(keys); a++ {
+		for b := a; b > 0 && keys[b].KeySeq < keys[b-1].KeySeq; b-- {
+			keys[b], keys[b-1] = keys[b-1], keys[b]
+		}
+	}
+	for _, k := range keys {
+		ts.PrimaryKeyColumnNames = append(ts.PrimaryKeyColumnNames, k.Name)
+	}
+	return ts
+}
+
+// jdbcType is the java.sql.Types code Debezium records for a column.
+func jdbcType(c Column) int32 {
+	switch c.DataType {
+	case "bit":
+		return -7
+	case "tinyint":
+		return -6
+	case "smallint":
+		return 5
+	case "mediumint", "int", "integer":
+		return 4
+	case "bigint":
+		return -5
+	case "float":
+		return 6
+	case "double", "real":
+		return 8
+	case "decimal", "numeric":
+		return 3
+	case "char", "enum", "set":
+		return 1
+	case "varchar", "tinytext", "text", "mediumtext", "longtext", "json":
+		return 12
+	case "binary":
+		return -2
+	case "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "geometry", "point", "linestring", "polygon":
+		return -3
+	case "date":
+		return 91
+	case "time":
+		return 92
+	case "datetime", "timestamp":
+		return 93
+	case "year":
+		return 4
+	}
+	return 1111
+}

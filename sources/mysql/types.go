@@ -1,0 +1,644 @@
+package mysql
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/sluice-cdc/sluice/change"
+)
+
+// config is the validated type-mapping configuration.
+type config struct {
+	decimal  string // precise | double | string
+	timeMode string // adaptive_time_microseconds | adaptive | connect
+	binary   string // bytes | base64 | base64-url-safe | hex
+}
+
+func newConfig(o *DecoderOptions) (*config, error) {
+	c := &config{decimal: o.DecimalMode, timeMode: o.TimePrecisionMode, binary: o.BinaryMode}
+	if c.decimal == "" {
+		c.decimal = "precise"
+	}
+	if c.timeMode == "" {
+		c.timeMode = "adaptive_time_microseconds"
+	}
+	if c.binary == "" {
+		c.binary = "bytes"
+	}
+	switch c.decimal {
+	case "precise", "double", "string":
+	default:
+		return nil, fmt.Errorf("decimal.handling.mode %q: want precise, double or string", o.DecimalMode)
+	}
+	switch c.timeMode {
+	case "adaptive", "adaptive_time_microseconds", "connect":
+	default:
+		return nil, fmt.Errorf("time.precision.mode %q: want adaptive, adaptive_time_microseconds or connect", o.TimePrecisionMode)
+	}
+	switch c.binary {
+	case "bytes", "base64", "base64-url-safe", "hex":
+	default:
+		return nil, fmt.Errorf("binary.handling.mode %q: want bytes, base64, base64-url-safe or hex", o.BinaryMode)
+	}
+	return c, nil
+}
+
+// codec converts one column's values. Values arrive in two forms: as
+// go-mysql's binlog row decoder produces them (binlog=true: integers of the
+// column's width, enum indexes, set bitmasks, bit values as int64, strings
+// in the column's character set) and as the text protocol returns them in
+// a snapshot (int64/uint64/float64 or []byte in UTF-8).
+type codec struct {
+	schema  *change.Schema
+	convert func(v any, binlog bool) (any, error)
+}
+
+// ColumnSchema returns the Kafka Connect schema of a column's field.
+func ColumnSchema(c Column, o DecoderOptions) (*change.Schema, error) {
+	cfg, err := newConfig(&o)
+	if err != nil {
+		return nil, err
+	}
+	cd, err := compileColumn(c, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return cd.schema, nil
+}
+
+// ConvertValue converts one value of column c (see codec for the forms).
+func ConvertValue(c Column, o DecoderOptions, v any, binlog bool) (any, error) {
+	cfg, err := newConfig(&o)
+	if err != nil {
+		return nil, err
+	}
+	cd, err := compileColumn(c, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, nil
+	}
+	return cd.convert(v, binlog)
+}
+
+func compileColumn(c Column, cfg *config) (codec, error) {
+	opt := c.Nullable
+	switch c.DataType {
+	case "tinyint":
+		return codec{change.PrimitiveSchema(change.TypeInt16, opt), intConv(c, func(i int64) any { return int16(i) }, 8)}, nil
+	case "smallint":
+		if c.Unsigned {
+			return codec{change.PrimitiveSchema(change.TypeInt32, opt), intConv(c, func(i int64) any { return int32(i) }, 16)}, nil
+		}
+		return codec{change.PrimitiveSchema(change.TypeInt16, opt), intConv(c, func(i int64) any { return int16(i) }, 16)}, nil
+	case "mediumint":
+		return codec{change.PrimitiveSchema(change.TypeInt32, opt), intConv(c, func(i int64) any { return int32(i) }, 24)}, nil
+	case "int", "integer":
+		if c.Unsigned {
+			return codec{change.PrimitiveSchema(change.TypeInt64, opt), intConv(c, func(i int64) any { return i }, 32)}, nil
+		}
+		return codec{change.PrimitiveSchema(change.TypeInt32, opt), intConv(c, func(i int64) any { return int32(i) }, 32)}, nil
+	case "bigint":
+		// bigint.unsigned.handling.mode=long: unsigned values above
+		// 2^63-1 wrap, as in Debezium.
+		return codec{change.PrimitiveSchema(change.TypeInt64, opt), intConv(c, func(i int64) any { return i }, 64)}, nil
+	case "float":
+		return codec{change.PrimitiveSchema(change.TypeFloat32, opt), floatConv(true)}, nil
+	case "double", "real":
+		return codec{change.PrimitiveSchema(change.TypeFloat64, opt), floatConv(false)}, nil
+	case "decimal", "numeric":
+		return decimalCodec(c, cfg), nil
+	case "bit":
+		if c.Length <= 1 {
+			return codec{change.PrimitiveSchema(change.TypeBoolean, opt), func(v any, _ bool) (any, error) {
+				u, err := bitValue(v)
+				return u != 0, err
+			}}, nil
+		}
+		n := int((c.Length + 7) / 8)
+		return codec{change.BitsSchema(int(c.Length), opt), func(v any, _ bool) (any, error) {
+			u, err := bitValue(v)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]byte, n)
+			for i := range out {
+				out[i] = byte(u >> (8 * i))
+			}
+			return out, nil
+		}}, nil
+	case "date":
+		s := change.DateSchema(opt)
+		if cfg.timeMode == "connect" {
+			s = change.ConnectDateSchema(opt)
+		}
+		return codec{s, func(v any, _ bool) (any, error) {
+			str, err := textOf(v)
+			if err != nil {
+				return nil, err
+			}
+			days, zero, err := parseDate(str)
+			if zero {
+				return zeroTemporal(c, int32(0))
+			}
+			return days, err
+		}}, nil
+	case "datetime":
+		var s *change.Schema
+		micros := false
+		switch {
+		case cfg.timeMode == "connect":
+			s = change.ConnectTimestampSchema(opt)
+		case c.FSP <= 3:
+			s = change.TimestampSchema(opt)
+		default:
+			s, micros = change.MicroTimestampSchema(opt), true
+		}
+		return codec{s, func(v any, _ bool) (any, error) {
+			str, err := textOf(v)
+			if err != nil {
+				return nil, err
+			}
+			us, zero, err := parseDatetime(str)
+			if err != nil {
+				return nil, err
+			}
+			if zero {
+				return zeroTemporal(c, int64(0))
+			}
+			if micros {
+				return us, nil
+			}
+			return floorDiv(us, 1000), nil
+		}}, nil
+	case "timestamp":
+		return codec{change.ZonedTimestampSchema(opt), func(v any, _ bool) (any, error) {
+			str, err := textOf(v)
+			if err != nil {
+				return nil, err
+			}
+			us, zero, err := parseDatetime(str)
+			if err != nil {
+				return nil, err
+			}
+			if zero {
+				return zeroTemporal(c, "1970-01-01T00:00:00Z")
+			}
+			return formatZoned(us, c.FSP), nil
+		}}, nil
+	case "time":
+		var s *change.Schema
+		micros := false
+		switch {
+		case cfg.timeMode == "connect":
+			s = change.ConnectTimeSchema(opt)
+		case cfg.timeMode == "adaptive" && c.FSP <= 3:
+			s = change.TimeSchema(opt)
+		default:
+			s, micros = change.MicroTimeSchema(opt), true
+		}
+		return codec{s, func(v any, _ bool) (any, error) {
+			str, err := textOf(v)
+			if err != nil {
+				return nil, err
+			}
+			us, err := parseTime(str)
+			if err != nil {
+				return nil, err
+			}
+			if micros {
+				return us, nil
+			}
+			return int32(floorDiv(us, 1000)), nil
+		}}, nil
+	case "year":
+		return codec{change.YearSchema(opt), func(v any, _ bool) (any, error) {
+			i, err := intValue(v)
+			return int32(i), err
+		}}, nil
+	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext":
+		latin1 := strings.HasPrefix(c.Charset, "latin1")
+		return codec{change.PrimitiveSchema(change.TypeString, opt), func(v any, binlog bool) (any, error) {
+			b, err := bytesOf(v)
+			if err != nil {
+				return nil, err
+			}
+			if binlog && latin1 {
+				out, err := charmap.Windows1252.NewDecoder().Bytes(b)
+				if err != nil {
+					return nil, err
+				}
+				return string(out), nil
+			}
+			return string(b), nil
+		}}, nil
+	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
+		pad := 0
+		if c.DataType == "binary" {
+			pad = int(c.Length)
+		}
+		sch, enc := binarySchema(cfg, opt)
+		return codec{sch, func(v any, _ bool) (any, error) {
+			b, err := bytesOf(v)
+			if err != nil {
+				return nil, err
+			}
+			if len(b) < pad {
+				p := make([]byte, pad)
+				copy(p, b)
+				b = p
+			} else {
+				b = append([]byte(nil), b...)
+			}
+			return enc(b), nil
+		}}, nil
+	case "enum":
+		vals := c.EnumValues
+		return codec{change.EnumSchema(vals, opt), func(v any, binlog bool) (any, error) {
+			switch x := v.(type) {
+			case []byte:
+				return string(x), nil
+			case string:
+				return x, nil
+			}
+			i, err := intValue(v)
+			if err != nil {
+				return nil, err
+			}
+			if i == 0 {
+				return "", nil // the invalid-value index
+			}
+			if i < 0 || int(i) > len(vals) {
+				return nil, fmt.Errorf("enum index %d out of range (%d values)", i, len(vals))
+			}
+			return vals[i-1], nil
+		}}, nil
+	case "set":
+		vals := c.EnumValues
+		return codec{change.EnumSetSchema(vals, opt), func(v any, binlog bool) (any, error) {
+			switch x := v.(type) {
+			case []byte:
+				return string(x), nil
+			case string:
+				return x, nil
+			}
+			i, err := intValue(v)
+			if err != nil {
+				return nil, err
+			}
+			var parts []string
+			for b := 0; b < len(vals) && b < 64; b++ {
+				if uint64(i)&(1<<b) != 0 {
+					parts = append(parts, vals[b])
+				}
+			}
+			return strings.Join(parts, ","), nil
+		}}, nil
+	case "json":
+		return codec{change.JSONSchema(opt), func(v any, _ bool) (any, error) {
+			b, err := bytesOf(v)
+			if err != nil {
+				return nil, err
+			}
+			if len(b) == 0 {
+				return "null", nil
+			}
+			return string(b), nil
+		}}, nil
+	case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection", "geomcollection":
+		sch := change.GeometrySchema()
+		return codec{sch, func(v any, _ bool) (any, error) {
+			b, err := bytesOf(v)
+			if err != nil {
+				return nil, err
+			}
+			if len(b) < 4 {
+				return nil, fmt.Errorf("geometry value of %d bytes", len(b))
+			}
+			srid := int32(binary.LittleEndian.Uint32(b))
+			return &change.Struct{Schema: sch, Values: []any{append([]byte(nil), b[4:]...), srid}}, nil
+		}}, nil
+	}
+	return codec{}, fmt.Errorf("column %s: type %q has no mapping", c.Name, c.ColumnType)
+}
+
+func binarySchema(cfg *config, opt bool) (*change.Schema, func([]byte) any) {
+	switch cfg.binary {
+	case "base64":
+		return change.PrimitiveSchema(change.TypeString, opt), func(b []byte) any { return base64.StdEncoding.EncodeToString(b) }
+	case "base64-url-safe":
+		return change.PrimitiveSchema(change.TypeString, opt), func(b []byte) any { return base64.URLEncoding.EncodeToString(b) }
+	case "hex":
+		return change.PrimitiveSchema(change.TypeString, opt), func(b []byte) any { return hex.EncodeToString(b) }
+	}
+	return change.PrimitiveSchema(change.TypeBytes, opt), func(b []byte) any { return b }
+}
+
+// zeroTemporal is a zero date ("0000-00-00"): null in a nullable column,
+// the epoch otherwise (as Debezium).
+func zeroTemporal(c Column, epoch any) (any, error) {
+	if c.Nullable {
+		return nil, nil
+	}
+	return epoch, nil
+}
+
+// intConv converts an integer of a column of the given width; binlog
+// values of unsigned columns arrive as signed values of that width and are
+// reinterpreted.
+func intConv(c Column, out func(int64) any, bits uint) func(v any, binlog bool) (any, error) {
+	return func(v any, _ bool) (any, error) {
+		i, err := intValue(v)
+		if err != nil {
+			return nil, err
+		}
+		if c.Unsigned && i < 0 && bits < 64 {
+			i += 1 << bits
+		}
+		return out(i), nil
+	}
+}
+
+func intValue(v any) (int64, error) {
+	switch x := v.(type) {
+	case int8:
+		return int64(x), nil
+	case int16:
+		return int64(x), nil
+	case int32:
+		return int64(x), nil
+	case int64:
+		return x, nil
+	case int:
+		return int64(x), nil
+	case uint8:
+		return int64(x), nil
+	case uint16:
+		return int64(x), nil
+	case uint32:
+		return int64(x), nil
+	case uint64:
+		return int64(x), nil
+	case []byte:
+		return parseIntText(string(x))
+	case string:
+		return parseIntText(x)
+	}
+	return 0, fmt.Errorf("unexpected integer value %T", v)
+}
+
+func parseIntText(s string) (int64, error) {
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return i, nil
+	}
+	u, err := strconv.ParseUint(s, 10, 64)
+	return int64(u), err
+}
+
+func bitValue(v any) (uint64, error) {
+	if b, ok := v.([]byte); ok { // text protocol: big-endian bytes
+		var u uint64
+		for _, c := range b {
+			u = u<<8 | uint64(c)
+		}
+		return u, nil
+	}
+	i, err := intValue(v)
+	return uint64(i), err
+}
+
+func floatConv(single bool) func(v any, binlog bool) (any, error) {
+	return func(v any, _ bool) (any, error) {
+		var f float64
+		switch x := v.(type) {
+		case float32:
+			if single {
+				return x, nil
+			}
+			f = float64(x)
+		case float64:
+			f = x
+		case []byte:
+			var err error
+			if f, err = strconv.ParseFloat(string(x), 64); err != nil {
+				return nil, err
+			}
+		case string:
+			var err error
+			if f, err = strconv.ParseFloat(x, 64); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("unexpected float value %T", v)
+		}
+		if single {
+			return float32(f), nil
+		}
+		return f, nil
+	}
+}
+
+func decimalCodec(c Column, cfg *config) codec {
+	opt := c.Nullable
+	switch cfg.decimal {
+	case "double":
+		return codec{change.PrimitiveSchema(change.TypeFloat64, opt), func(v any, _ bool) (any, error) {
+			s, err := textOf(v)
+			if err != nil {
+				return nil, err
+			}
+			return strconv.ParseFloat(s, 64)
+		}}
+	case "string":
+		return codec{change.PrimitiveSchema(change.TypeString, opt), func(v any, _ bool) (any, error) {
+			return textOf(v)
+		}}
+	}
+	scale := c.Scale
+	return codec{change.DecimalSchema(scale, int(c.Length), opt), func(v any, _ bool) (any, error) {
+		s, err := textOf(v)
+		if err != nil {
+			return nil, err
+		}
+		u, err := unscaled(s, scale)
+		if err != nil {
+			return nil, err
+		}
+		return change.DecimalBytes(u), nil
+	}}
+}
+
+// unscaled parses a decimal's text into its unscaled value at scale.
+func unscaled(s string, scale int) (*big.Int, error) {
+	intPart, frac, _ := strings.Cut(s, ".")
+	if len(frac) > scale {
+		frac = frac[:scale]
+	}
+	frac += strings.Repeat("0", scale-len(frac))
+	u, ok := new(big.Int).SetString(intPart+frac, 10)
+	if !ok {
+		return nil, fmt.Errorf("invalid decimal %q", s)
+	}
+	return u, nil
+}
+
+func textOf(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case []byte:
+		return string(x), nil
+	case fmt.Stringer:
+		return x.String(), nil
+	}
+	return "", fmt.Errorf("unexpected value %T", v)
+}
+
+func bytesOf(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case []byte:
+		return x, nil
+	case string:
+		return []byte(x), nil
+	}
+	return nil, fmt.Errorf("unexpected value %T", v)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// daysFromCivil is the number of days since 1970-01-01 of y-m-d
+// (proleptic Gregorian).
+func daysFromCivil(y, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := floorDiv(y, 400)
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+func civilFromDays(z int64) (y, m, d int64) {
+	z += 719468
+	era := floorDiv(z, 146097)
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = doy - (153*mp+2)/5 + 1
+	if mp < 10 {
+		m = mp + 3
+	} else {
+		m = mp - 9
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
+}
+
+// parseDate parses YYYY-MM-DD; zero reports a zero date (year, month or
+// day 0, which has no place on the calendar).
+func parseDate(s string) (days int32, zero bool, err error) {
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+		return 0, false, fmt.Errorf("invalid date %q", s)
+	}
+	y, e1 := strconv.Atoi(s[0:4])
+	m, e2 := strconv.Atoi(s[5:7])
+	d, e3 := strconv.Atoi(s[8:10])
+	if e1 != nil || e2 != nil || e3 != nil {
+		return 0, false, fmt.Errorf("invalid date %q", s)
+	}
+	if m == 0 || d == 0 {
+		return 0, true, nil
+	}
+	return int32(daysFromCivil(int64(y), int64(m), int64(d))), false, nil
+}
+
+// parseDatetime parses "YYYY-MM-DD HH:MM:SS[.ffffff]" as UTC microseconds
+// since the epoch.
+func parseDatetime(s string) (us int64, zero bool, err error) {
+	days, zero, err := parseDate(s)
+	if err != nil || zero {
+		return 0, zero, err
+	}
+	rest := strings.TrimLeft(s[10:], " T")
+	if rest == "" {
+		return int64(days) * 86_400_000_000, false, nil
+	}
+	tod, err := parseTime(rest)
+	if err != nil {
+		return 0, false, fmt.Errorf("invalid datetime %q: %w", s, err)
+	}
+	return int64(days)*86_400_000_000 + tod, false, nil
+}
+
+// parseTime parses "[-]HHH:MM:SS[.ffffff]" into microseconds.
+func parseTime(s string) (int64, error) {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	hms, frac, _ := strings.Cut(s, ".")
+	parts := strings.Split(hms, ":")
+	if len(parts) != 3 {
+		return 0, fmt.Errorf("invalid time %q", s)
+	}
+	h, e1 := strconv.ParseInt(parts[0], 10, 64)
+	m, e2 := strconv.ParseInt(parts[1], 10, 64)
+	sec, e3 := strconv.ParseInt(parts[2], 10, 64)
+	if e1 != nil || e2 != nil || e3 != nil {
+		return 0, fmt.Errorf("invalid time %q", s)
+	}
+	var f int64
+	if frac != "" {
+		if len(frac) > 6 {
+			frac = frac[:6]
+		}
+		frac += strings.Repeat("0", 6-len(frac))
+		var err error
+		if f, err = strconv.ParseInt(frac, 10, 64); err != nil {
+			return 0, fmt.Errorf("invalid time %q", s)
+		}
+	}
+	us := ((h*60+m)*60+sec)*1_000_000 + f
+	if neg {
+		us = -us
+	}
+	return us, nil
+}
+
+// formatZoned formats UTC microseconds as io.debezium.time.ZonedTimestamp:
+// ISO-8601 with a 'Z', the fraction with the column's precision digits
+// (none for precision 0).
+func formatZoned(us int64, fsp int) string {
+	days := floorDiv(us, 86_400_000_000)
+	tod := us - days*86_400_000_000
+	y, m, d := civilFromDays(days)
+	secs := tod / 1_000_000
+	frac := tod % 1_000_000
+	var b strings.Builder
+	fmt.Fprintf(&b, "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, secs/3600, secs/60%60, secs%60)
+	if fsp > 0 {
+		f := fmt.Sprintf("%06d", frac)
+		b.WriteByte('.')
+		b.WriteString(f[:min(fsp, 6)])
+	}
+	b.WriteByte('Z')
+	return b.String()
+}

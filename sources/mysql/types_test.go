@@ -1,0 +1,115 @@
+package mysql
+
+import (
+	"bytes"
+	"math/big"
+	"testing"
+
+	"github.com/sluice-cdc/sluice/change"
+)
+
+func TestConvertValue(t *testing.T) {
+	dec := func(u int64) []byte { return change.DecimalBytes(bigInt(u)) }
+	tests := []struct {
+		name   string
+		col    Column
+		opts   DecoderOptions
+		in     any
+		binlog bool
+		want   any
+		schema string // Type or logical name of the schema
+	}{
+		{"tinyint", Column{DataType: "tinyint"}, DecoderOptions{}, int8(-5), true, int16(-5), "int16"},
+		{"tinyint unsigned binlog", Column{DataType: "tinyint", Unsigned: true}, DecoderOptions{}, int8(-1), true, int16(255), "int16"},
+		{"tinyint unsigned text", Column{DataType: "tinyint", Unsigned: true}, DecoderOptions{}, uint64(255), false, int16(255), "int16"},
+		{"smallint unsigned", Column{DataType: "smallint", Unsigned: true}, DecoderOptions{}, int16(-1), true, int32(65535), "int32"},
+		{"mediumint unsigned", Column{DataType: "mediumint", Unsigned: true}, DecoderOptions{}, int32(-1), true, int32(16777215), "int32"},
+		{"int", Column{DataType: "int"}, DecoderOptions{}, int32(-7), true, int32(-7), "int32"},
+		{"int unsigned", Column{DataType: "int", Unsigned: true}, DecoderOptions{}, int32(-1), true, int64(4294967295), "int64"},
+		{"bigint", Column{DataType: "bigint"}, DecoderOptions{}, int64(-9e18), true, int64(-9e18), "int64"},
+		{"bigint unsigned wraps", Column{DataType: "bigint", Unsigned: true}, DecoderOptions{}, uint64(18446744073709551615), false, int64(-1), "int64"},
+		{"float", Column{DataType: "float"}, DecoderOptions{}, float32(1.5), true, float32(1.5), "float32"},
+		{"float text", Column{DataType: "float"}, DecoderOptions{}, float64(1.1), false, float32(1.1), "float32"},
+		{"double", Column{DataType: "double"}, DecoderOptions{}, 2.25, true, 2.25, "float64"},
+		{"decimal precise", Column{DataType: "decimal", Length: 10, Scale: 2}, DecoderOptions{}, "-12.34", true, dec(-1234), change.DecimalName},
+		{"decimal precise text", Column{DataType: "decimal", Length: 10, Scale: 2}, DecoderOptions{}, []byte("5.00"), false, dec(500), change.DecimalName},
+		{"decimal double", Column{DataType: "decimal", Length: 10, Scale: 2}, DecoderOptions{DecimalMode: "double"}, "1.25", true, 1.25, "float64"},
+		{"decimal string", Column{DataType: "decimal", Length: 10, Scale: 2}, DecoderOptions{DecimalMode: "string"}, "1.25", true, "1.25", "string"},
+		{"bit(1)", Column{DataType: "bit", Length: 1}, DecoderOptions{}, int64(1), true, true, "boolean"},
+		{"bit(10) binlog", Column{DataType: "bit", Length: 10}, DecoderOptions{}, int64(0x201), true, []byte{0x01, 0x02}, change.BitsName},
+		{"bit(10) text", Column{DataType: "bit", Length: 10}, DecoderOptions{}, []byte{0x02, 0x01}, false, []byte{0x01, 0x02}, change.BitsName},
+		{"date", Column{DataType: "date"}, DecoderOptions{}, "2024-02-29", true, int32(19782), change.DateName},
+		{"date before epoch", Column{DataType: "date"}, DecoderOptions{}, "1969-12-31", true, int32(-1), change.DateName},
+		{"zero date nullable", Column{DataType: "date", Nullable: true}, DecoderOptions{}, "0000-00-00", true, nil, change.DateName},
+		{"zero date not null", Column{DataType: "date"}, DecoderOptions{}, "0000-00-00", true, int32(0), change.DateName},
+		{"datetime(0)", Column{DataType: "datetime"}, DecoderOptions{}, "2018-06-20 06:37:03", true, int64(1529476623000), change.TimestampName},
+		{"datetime(3)", Column{DataType: "datetime", FSP: 3}, DecoderOptions{}, "2018-06-20 06:37:03.125", true, int64(1529476623125), change.TimestampName},
+		{"datetime(6)", Column{DataType: "datetime", FSP: 6}, DecoderOptions{}, "2018-06-20 06:37:03.000001", true, int64(1529476623000001), change.MicroTimestampName},
+		{"datetime connect", Column{DataType: "datetime", FSP: 6}, DecoderOptions{TimePrecisionMode: "connect"}, "1970-01-01 00:00:01.5", true, int64(1500), change.ConnectTimestampName},
+		{"timestamp(0)", Column{DataType: "timestamp"}, DecoderOptions{}, "2018-06-20 13:37:03", true, "2018-06-20T13:37:03Z", change.ZonedTimestampName},
+		{"timestamp(3)", Column{DataType: "timestamp", FSP: 3}, DecoderOptions{}, "2018-06-20 13:37:03.100", true, "2018-06-20T13:37:03.100Z", change.ZonedTimestampName},
+		{"time micro", Column{DataType: "time"}, DecoderOptions{}, "01:02:03", true, int64(3723000000), change.MicroTimeName},
+		{"time negative", Column{DataType: "time", FSP: 2}, DecoderOptions{}, "-838:59:59.50", true, int64(-3020399500000), change.MicroTimeName},
+		{"time adaptive ms", Column{DataType: "time", FSP: 3}, DecoderOptions{TimePrecisionMode: "adaptive"}, "00:00:01.250", true, int32(1250), change.TimeName},
+		{"year", Column{DataType: "year"}, DecoderOptions{}, 2024, true, int32(2024), change.YearName},
+		{"year text", Column{DataType: "year"}, DecoderOptions{}, int64(1999), false, int32(1999), change.YearName},
+		{"varchar utf8", Column{DataType: "varchar", Charset: "utf8mb4"}, DecoderOptions{}, "héllo ☃", true, "héllo ☃", "string"},
+		{"char latin1 binlog", Column{DataType: "char", Charset: "latin1"}, DecoderOptions{}, "caf\xe9", true, "café", "string"},
+		{"char latin1 text", Column{DataType: "char", Charset: "latin1"}, DecoderOptions{}, []byte("café"), false, "café", "string"},
+		{"blob", Column{DataType: "blob"}, DecoderOptions{}, []byte{0, 1, 255}, true, []byte{0, 1, 255}, "bytes"},
+		{"binary padded", Column{DataType: "binary", Length: 4}, DecoderOptions{}, "\x01\x02", true, []byte{1, 2, 0, 0}, "bytes"},
+		{"varbinary hex", Column{DataType: "varbinary"}, DecoderOptions{BinaryMode: "hex"}, []byte{0xab}, true, "ab", "string"},
+		{"varbinary base64", Column{DataType: "varbinary"}, DecoderOptions{BinaryMode: "base64"}, []byte{0xff}, true, "/w==", "string"},
+		{"enum binlog", Column{DataType: "enum", EnumValues: []string{"a", "b"}}, DecoderOptions{}, int64(2), true, "b", change.EnumName},
+		{"enum text", Column{DataType: "enum", EnumValues: []string{"a", "b"}}, DecoderOptions{}, []byte("a"), false, "a", change.EnumName},
+		{"set binlog", Column{DataType: "set", EnumValues: []string{"x", "y", "z"}}, DecoderOptions{}, int64(5), true, "x,z", change.EnumSetName},
+		{"set text", Column{DataType: "set", EnumValues: []string{"x", "y", "z"}}, DecoderOptions{}, []byte("x,z"), false, "x,z", change.EnumSetName},
+		{"json", Column{DataType: "json"}, DecoderOptions{}, `{"a":1}`, true, `{"a":1}`, change.JSONName},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ConvertValue(tt.col, tt.opts, tt.in, tt.binlog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !change.ValueEqual(got, tt.want) {
+				t.Errorf("got %#v, want %#v", got, tt.want)
+			}
+			s, err := ColumnSchema(tt.col, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if name := s.Name; name != tt.schema && string(s.Type) != tt.schema {
+				t.Errorf("schema %s/%s, want %s", s.Type, s.Name, tt.schema)
+			}
+		})
+	}
+}
+
+func TestGeometry(t *testing.T) {
+	wkb := []byte{1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 240, 63, 0, 0, 0, 0, 0, 0, 0, 64}
+	in := append([]byte{0xe6, 0x10, 0, 0}, wkb...)
+	got, err := ConvertValue(Column{DataType: "point"}, DecoderOptions{}, in, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := got.(*change.Struct)
+	if !bytes.Equal(s.Values[0].([]byte), wkb) || s.Values[1] != int32(4326) {
+		t.Errorf("got %v", s.Values)
+	}
+}
+
+func TestParseEnumValues(t *testing.T) {
+	got, err := ParseEnumValues(`enum('a','it''s','c,d')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[1] != "it's" || got[2] != "c,d" {
+		t.Errorf("got %q", got)
+	}
+	if _, err := ParseEnumValues(`enum('a`); err == nil {
+		t.Error("want error for unterminated value")
+	}
+}
+
+func bigInt(v int64) *big.Int { return big.NewInt(v) }
