@@ -1,0 +1,474 @@
+package sql
+
+import (
+	"context"
+	stdsql "database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/sluice-cdc/sluice/change"
+)
+
+type opKind int
+
+const (
+	opSkip opKind = iota
+	opUpsert
+	opDelete
+	opTruncate
+)
+
+// op is what one record does to one table, with bound values.
+type op struct {
+	kind    opKind
+	t       *table
+	keyCols []string // primary key columns; empty for a keyless table
+	key     []any    // bound key values
+	keyStr  string   // identity of key within the batch
+	cols    []string // upsert: every column
+	vals    []any
+}
+
+// dataError is a record-level problem found before talking to the
+// database (no key, missing table with auto_create off, bad value).
+type dataError struct{ err error }
+
+func (e dataError) Error() string { return e.err.Error() }
+func (e dataError) Unwrap() error { return e.err }
+
+func dataErrorf(format string, args ...any) error { return dataError{fmt.Errorf(format, args...)} }
+
+// column is a field of a record with its schema and physical value.
+type column struct {
+	name   string
+	schema *change.Schema
+	value  any
+}
+
+func structColumns(st *change.Struct) []column {
+	if st == nil || st.Schema == nil {
+		return nil
+	}
+	out := make([]column, 0, len(st.Schema.Fields))
+	for i, f := range st.Schema.Fields {
+		var v any
+		if i < len(st.Values) {
+			v = st.Values[i]
+		}
+		out = append(out, column{f.Name, f.Schema, v})
+	}
+	return out
+}
+
+// plan turns a record into an op, creating or widening its table first.
+func (s *Sink) plan(ctx context.Context, r Record) (op, error) {
+	e := r.Event
+	if e == nil || e.SchemaChange != nil {
+		return op{}, nil
+	}
+	switch {
+	case e.Tombstone:
+		if !s.o.DeleteEnabled || s.o.PrimaryKeyMode != PrimaryKeyRecordKey || e.Key == nil {
+			return op{}, nil
+		}
+		return s.planDelete(ctx, r.Topic, nil, s.keyColumns(e.Key))
+	case e.Op == change.OpTruncate:
+		t, err := s.lookup(ctx, s.tableID(r.Topic, &e.Source))
+		if err != nil || t == nil {
+			return op{}, err
+		}
+		return op{kind: opTruncate, t: t}, nil
+	case e.Op == change.OpDelete:
+		if !s.o.DeleteEnabled {
+			return op{}, nil
+		}
+		var key []column
+		if s.o.PrimaryKeyMode == PrimaryKeyRecordKey {
+			if e.Key == nil {
+				return op{}, nil // keyless table: nothing identifies the row
+			}
+			key = s.keyColumns(e.Key)
+		} else {
+			key = s.valueKey(e.Before)
+		}
+		return s.planDelete(ctx, r.Topic, &e.Source, key)
+	case e.IsRow() || (e.Op == "" && e.After != nil):
+		if e.After == nil {
+			return op{}, dataErrorf("%s event without an after image", e.Op)
+		}
+		return s.planUpsert(ctx, r.Topic, e)
+	}
+	return op{}, nil
+}
+
+// keyColumns are the key struct's fields (restricted to primary_key.fields).
+func (s *Sink) keyColumns(key *change.Struct) []column {
+	cols := structColumns(key)
+	if len(s.o.PrimaryKeyFields) == 0 {
+		return cols
+	}
+	out := cols[:0:0]
+	for _, c := range cols {
+		if contains(s.o.PrimaryKeyFields, c.name) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// valueKey picks the primary key fields from a row (record_value mode).
+func (s *Sink) valueKey(row *change.Struct) []column {
+	cols := structColumns(row)
+	if len(s.o.PrimaryKeyFields) == 0 {
+		return cols
+	}
+	out := make([]column, 0, len(s.o.PrimaryKeyFields))
+	for _, name := range s.o.PrimaryKeyFields {
+		for _, c := range cols {
+			if c.name == name {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+func (s *Sink) bindKey(key []column) (names []string, vals []any, id string, err error) {
+	var b strings.Builder
+	for _, c := range key {
+		if c.value == nil {
+			return nil, nil, "", dataErrorf("key field %s is null", c.name)
+		}
+		n, err := neutral(c.schema, c.value)
+		if err != nil {
+			return nil, nil, "", dataErrorf("key field %s: %w", c.name, err)
+		}
+		v := s.d.bind(n)
+		names = append(names, c.name)
+		vals = append(vals, v)
+		fmt.Fprintf(&b, "%T:%v\x00", v, v)
+	}
+	return names, vals, b.String(), nil
+}
+
+func (s *Sink) planDelete(ctx context.Context, topic string, src *change.Source, key []column) (op, error) {
+	if len(key) == 0 {
+		return op{}, nil
+	}
+	t, err := s.lookup(ctx, s.tableID(topic, src))
+	if err != nil || t == nil {
+		return op{}, err // no table: nothing to delete
+	}
+	names, vals, id, err := s.bindKey(key)
+	if err != nil {
+		return op{}, err
+	}
+	return op{kind: opDelete, t: t, keyCols: names, key: vals, keyStr: id}, nil
+}
+
+func (s *Sink) planUpsert(ctx context.Context, topic string, e *change.Event) (op, error) {
+	cols := structColumns(e.After)
+	var key []column
+	if s.o.PrimaryKeyMode == PrimaryKeyRecordKey {
+		if e.Key != nil {
+			key = s.keyColumns(e.Key)
+			// Key fields missing from the row come from the key.
+			for _, k := range key {
+				found := false
+				for _, c := range cols {
+					if c.name == k.name {
+						found = true
+						break
+					}
+				}
+				if !found {
+					cols = append(cols, k)
+				}
+			}
+		}
+	} else {
+		key = s.valueKey(e.After)
+	}
+	id := s.tableID(topic, &e.Source)
+	keyNames := make([]string, len(key))
+	for i, k := range key {
+		keyNames[i] = k.name
+	}
+	t, err := s.ensure(ctx, id, cols, keyNames)
+	if err != nil {
+		return op{}, err
+	}
+	o := op{kind: opUpsert, t: t, cols: make([]string, len(cols)), vals: make([]any, len(cols))}
+	for i, c := range cols {
+		n, err := neutral(c.schema, c.value)
+		if err != nil {
+			return op{}, dataErrorf("field %s: %w", c.name, err)
+		}
+		o.cols[i] = c.name
+		o.vals[i] = s.d.bind(n)
+	}
+	if len(key) > 0 {
+		if o.keyCols, o.key, o.keyStr, err = s.bindKey(key); err != nil {
+			return op{}, err
+		}
+	}
+	return o, nil
+}
+
+// tableID resolves the table name template for a record.
+func (s *Sink) tableID(topic string, src *change.Source) tableID {
+	if src != nil && src.Table != "" {
+		s.topics[topic] = *src
+	} else if cached, ok := s.topics[topic]; ok {
+		src = &cached
+	} else {
+		// <prefix>.<schema or db>.<table>
+		parts := strings.Split(topic, ".")
+		d := change.Source{Table: parts[len(parts)-1]}
+		if len(parts) >= 2 {
+			d.Schema, d.DB = parts[len(parts)-2], parts[len(parts)-2]
+		}
+		src = &d
+	}
+	name := strings.NewReplacer(
+		"${topic}", strings.ReplaceAll(topic, ".", "_"),
+		"${source.table}", src.Table,
+		"${source.schema}", src.Schema,
+		"${source.db}", src.DB,
+	).Replace(s.o.Table)
+	return tableID{schema: s.o.Schema, name: name}
+}
+
+// lookup returns the table, or nil when it does not exist.
+func (s *Sink) lookup(ctx context.Context, id tableID) (*table, error) {
+	if t, ok := s.tables[id]; ok {
+		return t, nil
+	}
+	cols, exists, err := s.d.columns(ctx, s.db, id.schema, id.name)
+	if err != nil {
+		return nil, fmt.Errorf("sql sink: columns of %s: %w", qualified(s.d, id), err)
+	}
+	if !exists {
+		return nil, nil
+	}
+	t := &table{id: id, q: qualified(s.d, id), cols: map[string]bool{}}
+	for _, c := range cols {
+		t.cols[s.d.fold(c)] = true
+	}
+	s.tables[id] = t
+	return t, nil
+}
+
+// ensure returns the table for a row, creating it or adding columns.
+func (s *Sink) ensure(ctx context.Context, id tableID, cols []column, key []string) (*table, error) {
+	t, err := s.lookup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	q := qualified(s.d, id)
+	if t == nil {
+		if !s.o.AutoCreate {
+			return nil, dataErrorf("table %s does not exist and auto_create is off", q)
+		}
+		var b strings.Builder
+		b.WriteString("CREATE TABLE IF NOT EXISTS " + q + " (")
+		for i, c := range cols {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			isKey := contains(key, c.name)
+			b.WriteString(s.d.quote(c.name) + " " + s.d.columnType(c.schema, isKey))
+			if isKey {
+				b.WriteString(" NOT NULL")
+			}
+		}
+		if len(key) > 0 {
+			b.WriteString(", PRIMARY KEY (")
+			for i, k := range key {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(s.d.quote(k))
+			}
+			b.WriteString(")")
+		}
+		b.WriteString(")")
+		if _, err := s.db.ExecContext(ctx, b.String()); err != nil {
+			return nil, fmt.Errorf("sql sink: create table %s: %w", q, err)
+		}
+		s.log.Info("created table", "table", q)
+		if t, err = s.lookup(ctx, id); err != nil {
+			return nil, err
+		}
+		if t == nil {
+			return nil, fmt.Errorf("sql sink: table %s not found after creating it", q)
+		}
+	}
+	for _, c := range cols {
+		if t.cols[s.d.fold(c.name)] {
+			continue
+		}
+		if !s.o.AutoEvolve {
+			return nil, dataErrorf("table %s has no column %s and auto_evolve is off", q, c.name)
+		}
+		if _, err := s.db.ExecContext(ctx, s.d.addColumn(q, c.name, s.d.columnType(c.schema, false))); err != nil {
+			delete(s.tables, id)
+			return nil, fmt.Errorf("sql sink: add column %s to %s: %w", c.name, q, err)
+		}
+		s.log.Info("added column", "table", q, "column", c.name)
+		t.cols[s.d.fold(c.name)] = true
+	}
+	return t, nil
+}
+
+// applyOne applies one op in its own statement.
+func (s *Sink) applyOne(ctx context.Context, tx *stdsql.Tx, o *op) (int, error) {
+	switch o.kind {
+	case opTruncate:
+		_, err := tx.ExecContext(ctx, s.d.truncate(o.t.q))
+		return 0, err
+	case opDelete:
+		return s.deleteRows(ctx, tx, o.t.q, o.keyCols, [][]any{o.key})
+	case opUpsert:
+		switch {
+		case s.o.InsertMode == InsertModeUpdate && len(o.keyCols) > 0:
+			return s.update(ctx, tx, o)
+		case s.o.InsertMode == InsertModeUpsert && len(o.keyCols) > 0:
+			return s.insertRows(ctx, tx, o.t.q, o.cols, [][]any{o.vals}, s.d.upsertSuffix(o.keyCols, o.cols))
+		}
+		return s.insertRows(ctx, tx, o.t.q, o.cols, [][]any{o.vals}, "")
+	}
+	return 0, nil
+}
+
+// tableOps is one table's share of a batch, compacted: the last op per key
+// wins, a truncate drops what came before it.
+type tableOps struct {
+	t        *table
+	truncate bool
+	order    []string
+	final    map[string]*op
+	deleted  map[string]bool // keys deleted at some point of the batch
+	keyless  []*op
+}
+
+// applyCompacted applies a batch table by table: truncate, deletes, then
+// multi-row inserts/upserts grouped by column list.
+func (s *Sink) applyCompacted(ctx context.Context, tx *stdsql.Tx, ops []op) (int, error) {
+	var order []*table
+	byTable := map[*table]*tableOps{}
+	for i := range ops {
+		o := &ops[i]
+		if o.kind == opSkip {
+			continue
+		}
+		to := byTable[o.t]
+		if to == nil {
+			to = &tableOps{t: o.t, final: map[string]*op{}, deleted: map[string]bool{}}
+			byTable[o.t] = to
+			order = append(order, o.t)
+		}
+		switch {
+		case o.kind == opTruncate:
+			*to = tableOps{t: o.t, truncate: true, final: map[string]*op{}, deleted: map[string]bool{}}
+		case o.kind == opUpsert && len(o.keyCols) == 0:
+			to.keyless = append(to.keyless, o)
+		default:
+			if _, ok := to.final[o.keyStr]; !ok {
+				to.order = append(to.order, o.keyStr)
+			}
+			to.final[o.keyStr] = o
+			if o.kind == opDelete {
+				to.deleted[o.keyStr] = true
+			}
+		}
+	}
+	total := 0
+	for _, t := range order {
+		to := byTable[t]
+		if to.truncate {
+			if _, err := tx.ExecContext(ctx, s.d.truncate(t.q)); err != nil {
+				return 0, err
+			}
+		}
+		// Deletes, grouped by key column list.
+		type group struct {
+			cols []string
+			rows [][]any
+			ops  []*op
+		}
+		var dels, ups []*group
+		delIdx, upIdx := map[string]*group{}, map[string]*group{}
+		add := func(idx map[string]*group, list *[]*group, cols []string, row []any, o *op) {
+			sig := strings.Join(cols, "\x00")
+			g := idx[sig]
+			if g == nil {
+				g = &group{cols: cols}
+				idx[sig] = g
+				*list = append(*list, g)
+			}
+			g.rows = append(g.rows, row)
+			g.ops = append(g.ops, o)
+		}
+		for _, k := range to.order {
+			o := to.final[k]
+			if o.kind == opDelete || (s.o.InsertMode == InsertModeInsert && to.deleted[k]) {
+				add(delIdx, &dels, o.keyCols, o.key, o)
+			}
+			if o.kind == opUpsert {
+				add(upIdx, &ups, o.cols, o.vals, o)
+			}
+		}
+		for _, g := range dels {
+			n, err := s.deleteRows(ctx, tx, t.q, g.cols, g.rows)
+			if err != nil {
+				return 0, err
+			}
+			total += n
+		}
+		for _, g := range ups {
+			switch s.o.InsertMode {
+			case InsertModeUpdate:
+				for _, o := range g.ops {
+					n, err := s.update(ctx, tx, o)
+					if err != nil {
+						return 0, err
+					}
+					total += n
+				}
+				continue
+			case InsertModeUpsert:
+				n, err := s.insertRows(ctx, tx, t.q, g.cols, g.rows, s.d.upsertSuffix(g.ops[0].keyCols, g.cols))
+				if err != nil {
+					return 0, err
+				}
+				total += n
+			default:
+				n, err := s.insertRows(ctx, tx, t.q, g.cols, g.rows, "")
+				if err != nil {
+					return 0, err
+				}
+				total += n
+			}
+		}
+		// Keyless rows: appended in order, grouped by consecutive column lists.
+		for i := 0; i < len(to.keyless); {
+			j := i + 1
+			sig := strings.Join(to.keyless[i].cols, "\x00")
+			for j < len(to.keyless) && strings.Join(to.keyless[j].cols, "\x00") == sig {
+				j++
+			}
+			rows := make([][]any, 0, j-i)
+			for _, o := range to.keyless[i:j] {
+				rows = append(rows, o.vals)
+			}
+			n, err := s.insertRows(ctx, tx, t.q, to.keyless[i].cols, rows, "")
+			if err != nil {
+				return 0, err
+			}
+			total += n
+			i = j
+		}
+	}
+	return total, nil
+}
