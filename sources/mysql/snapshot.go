@@ -1,0 +1,207 @@
+package mysql
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/sluice-cdc/sluice/change"
+	"github.com/sluice-cdc/sluice/offsets"
+)
+
+// snapshot reads every captured table inside one consistent-snapshot
+// transaction whose binlog position is read under the shortest possible
+// global read lock (or, with snapshot.locking.mode none on MariaDB, from
+// the snapshot itself), so that streaming from that position continues
+// exactly where the snapshot ends. Each chunk of rows is committed to Kafka
+// with a "snapshot running" offset, the last one with "snapshot done".
+func (s *Source) snapshot(ctx context.Context, conn *client.Conn, si serverInfo, dec *Decoder, em Emitter) (*offsets.MySQL, error) {
+	started := time.Now()
+	snap, err := s.connect()
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Close()
+	if _, err := snap.Execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"); err != nil {
+		return nil, fmt.Errorf("mysql source %s: snapshot: %w", s.o.Name, err)
+	}
+	var pos *offsets.MySQL
+	switch s.o.SnapshotLockingMode {
+	case "none":
+		if si.flavor != gomysql.MariaDBFlavor {
+			return nil, permanent("mysql source %s: snapshot.locking.mode none needs MariaDB (binlog_snapshot_file); use minimal", s.o.Name)
+		}
+		if _, err := snap.Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT"); err != nil {
+			return nil, fmt.Errorf("mysql source %s: start snapshot transaction: %w", s.o.Name, err)
+		}
+		r, err := snap.Execute("SHOW STATUS LIKE 'binlog_snapshot_%'")
+		if err != nil {
+			return nil, fmt.Errorf("mysql source %s: snapshot position: %w", s.o.Name, err)
+		}
+		pos = &offsets.MySQL{Flavor: si.flavor}
+		for i := range r.RowNumber() {
+			switch str(r, i, 0) {
+			case "Binlog_snapshot_file":
+				pos.File = str(r, i, 1)
+			case "Binlog_snapshot_position":
+				p, _ := strconv.ParseUint(str(r, i, 1), 10, 32)
+				pos.Pos = uint32(p)
+			}
+		}
+		r, err = snap.Execute("SELECT BINLOG_GTID_POS(?, ?)", pos.File, pos.Pos)
+		if err != nil {
+			return nil, fmt.Errorf("mysql source %s: snapshot GTID position: %w", s.o.Name, err)
+		}
+		pos.GTIDs = str(r, 0, 0)
+		if err := s.loadAll(conn, dec); err != nil {
+			return nil, err
+		}
+	default: // minimal
+		if _, err := conn.Execute("FLUSH TABLES WITH READ LOCK"); err != nil {
+			return nil, s.classify("snapshot: FLUSH TABLES WITH READ LOCK (needs the RELOAD privilege; or use snapshot.locking.mode none)", err)
+		}
+		unlock := func() { _, _ = conn.Execute("UNLOCK TABLES") }
+		if _, err := snap.Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT"); err != nil {
+			unlock()
+			return nil, fmt.Errorf("mysql source %s: start snapshot transaction: %w", s.o.Name, err)
+		}
+		pos, err = s.currentPosition(conn, si)
+		if err == nil {
+			err = s.loadAll(conn, dec)
+		}
+		unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+	pos.Snapshot = offsets.SnapshotRunning
+	s.log.Info("snapshot started", "file", pos.File, "pos", pos.Pos, "gtids", pos.GTIDs, "lock_ms", time.Since(started).Milliseconds())
+
+	tables := dec.Tables()
+	sortTables(tables)
+	sr := &snapshotReader{s: s, conn: snap, dec: dec, em: em, off: pos}
+	for i, t := range tables {
+		if err := sr.readTable(ctx, t); err != nil {
+			return nil, fmt.Errorf("mysql source %s: snapshot %s: %w", s.o.Name, t.ID(), err)
+		}
+		if i < len(tables)-1 {
+			if err := sr.flush(ctx, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if _, err := snap.Execute("COMMIT"); err != nil {
+		return nil, fmt.Errorf("mysql source %s: end snapshot transaction: %w", s.o.Name, err)
+	}
+	pos.Snapshot = offsets.SnapshotDone
+	if err := sr.flush(ctx, true); err != nil {
+		return nil, err
+	}
+	el := time.Since(started)
+	s.log.Info("snapshot complete", "rows", sr.total, "seconds", el.Seconds(), "rows_per_second", int64(float64(sr.total)/max(el.Seconds(), 1e-9)))
+	return pos, nil
+}
+
+func sortTables(ts []Table) {
+	for a := 1; a < len(ts); a++ {
+		for b := a; b > 0 && ts[b].ID() < ts[b-1].ID(); b-- {
+			ts[b], ts[b-1] = ts[b-1], ts[b]
+		}
+	}
+}
+
+type snapshotReader struct {
+	s    *Source
+	conn *client.Conn
+	dec  *Decoder
+	em   Emitter
+	off  *offsets.MySQL
+
+	held    *change.Event
+	pending []change.Event
+	total   int64
+}
+
+func (sr *snapshotReader) readTable(ctx context.Context, t Table) error {
+	cols := make([]string, len(t.Columns))
+	var keys []Column
+	for i, c := range t.Columns {
+		cols[i] = quoteIdent(c.Name)
+		if c.Key {
+			keys = append(keys, c)
+		}
+	}
+	for a := 1; a < len(keys); a++ {
+		for b := a; b > 0 && keys[b].KeySeq < keys[b-1].KeySeq; b-- {
+			keys[b], keys[b-1] = keys[b-1], keys[b]
+		}
+	}
+	q := "SELECT " + strings.Join(cols, ", ") + " FROM " + quoteIdent(t.DB) + "." + quoteIdent(t.Name)
+	if len(keys) > 0 {
+		ks := make([]string, len(keys))
+		for i, k := range keys {
+			ks[i] = quoteIdent(k.Name)
+		}
+		q += " ORDER BY " + strings.Join(ks, ", ")
+	}
+	src := change.Source{Snapshot: "true", File: sr.off.File, Pos: int64(sr.off.Pos), TsUs: time.Now().UnixMicro()}
+	vals := make([]any, len(t.Columns))
+	n := 0
+	var res gomysql.Result
+	err := sr.conn.ExecuteSelectStreaming(q, &res, func(row []gomysql.FieldValue) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for i := range row {
+			vals[i] = row[i].Value()
+		}
+		ev, err := sr.dec.ReadRow(t.DB, t.Name, vals, src)
+		if err != nil {
+			return err
+		}
+		sr.hold(ev)
+		n++
+		sr.total++
+		if n%sr.s.o.SnapshotFetchSize == 0 {
+			src.TsUs = time.Now().UnixMicro()
+			return sr.flush(ctx, false)
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+func (sr *snapshotReader) hold(ev change.Event) {
+	if sr.held != nil {
+		sr.pending = append(sr.pending, *sr.held)
+	}
+	sr.held = &ev
+}
+
+// flush emits the pending events and commits them with the current offset;
+// with final, the held event too, marked snapshot=last.
+func (sr *snapshotReader) flush(ctx context.Context, final bool) error {
+	if final && sr.held != nil {
+		sr.held.Source.Snapshot = "last"
+		sr.pending = append(sr.pending, *sr.held)
+		sr.held = nil
+	}
+	if len(sr.pending) > 0 {
+		if err := sr.em.Emit(ctx, sr.pending); err != nil {
+			return fmt.Errorf("mysql source %s: snapshot: %w", sr.s.o.Name, err)
+		}
+		sr.pending = sr.pending[:0]
+	}
+	if err := sr.em.Commit(ctx, sr.off.Marshal()); err != nil {
+		return fmt.Errorf("mysql source %s: snapshot: %w", sr.s.o.Name, err)
+	}
+	return nil
+}

@@ -1,0 +1,383 @@
+package mysql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/sluice-cdc/sluice/change"
+	"github.com/sluice-cdc/sluice/offsets"
+)
+
+// streamer runs the binlog loop of one connector.
+type streamer struct {
+	s    *Source
+	conn *client.Conn // regular connection: catalog lookups, heartbeat query
+	si   serverInfo
+	dec  *Decoder
+	em   Emitter
+
+	// resumeRows is how many row changes of the first transaction were
+	// already written before the restart; they are skipped.
+	resumeRows int64
+	first      bool // the first transaction since the start is open/pending
+
+	file string
+	gset gomysql.GTIDSet // GTIDs executed before the restart point
+
+	// the open transaction
+	inTx       bool
+	begun      bool // a BEGIN (or a non-standalone MariaDB GTID) opened it
+	txFile     string
+	txPos      uint32
+	txGTID     string
+	txGsetPrev string
+	txRows     int64
+	thread     int64
+
+	off offsets.MySQL // position of the last change handed to the emitter
+
+	batchEvents   int
+	batchStart    time.Time
+	lastHeartbeat time.Time
+	dirty         bool // off moved without a commit
+
+	evs []change.Event
+}
+
+func (s *Source) stream(ctx context.Context, conn *client.Conn, si serverInfo, dec *Decoder, off *offsets.MySQL, em Emitter) error {
+	st := &streamer{s: s, conn: conn, si: si, dec: dec, em: em, off: *off, file: off.File, resumeRows: off.Rows, first: true}
+	if st.off.Snapshot == "" && s.o.SnapshotMode != SnapshotNever {
+		st.off.Snapshot = offsets.SnapshotDone
+	}
+	st.off.Flavor = si.flavor
+	st.off.ServerID = s.o.ServerID
+	if off.GTIDs != "" || si.gtid {
+		g, err := gomysql.ParseGTIDSet(si.flavor, off.GTIDs)
+		if err != nil {
+			return permanent("mysql source %s: stored GTID set %q: %w", s.o.Name, off.GTIDs, err)
+		}
+		st.gset = g
+	}
+	cfg := replication.BinlogSyncerConfig{
+		ServerID:                s.o.ServerID,
+		Flavor:                  si.flavor,
+		Host:                    s.ci.Host,
+		Port:                    s.ci.Port,
+		User:                    s.ci.User,
+		Password:                s.ci.Password,
+		TimestampStringLocation: time.UTC,
+		DisableRetrySync:        true,
+		HeartbeatPeriod:         10 * time.Second,
+		ReadTimeout:             60 * time.Second,
+		Logger:                  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	syncer := replication.NewBinlogSyncer(cfg)
+	defer syncer.Close()
+	var bs *replication.BinlogStreamer
+	var err error
+	if si.gtid && st.gset != nil {
+		bs, err = syncer.StartSyncGTID(st.gset)
+	} else {
+		bs, err = syncer.StartSync(gomysql.Position{Name: off.File, Pos: off.Pos})
+	}
+	if err != nil {
+		return s.classify("start binlog sync", err)
+	}
+	s.log.Info("streaming changes", "file", off.File, "pos", off.Pos, "gtids", off.GTIDs, "skip_rows", off.Rows)
+	st.lastHeartbeat = time.Now()
+	err = st.loop(ctx, bs)
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return st.shutdown(ctx)
+	}
+	return err
+}
+
+func (st *streamer) loop(ctx context.Context, bs *replication.BinlogStreamer) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := st.tick(ctx); err != nil {
+			return err
+		}
+		rctx, cancel := context.WithTimeout(ctx, st.wait())
+		ev, err := bs.GetEvent(rctx)
+		cancel()
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				continue
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return st.binlogError(err)
+		}
+		if err := st.handle(ctx, ev); err != nil {
+			return err
+		}
+	}
+}
+
+func (st *streamer) binlogError(err error) error {
+	var me *gomysql.MyError
+	if errors.As(err, &me) && me.Code == gomysql.ER_MASTER_FATAL_ERROR_READING_BINLOG {
+		msg := me.Message
+		if strings.Contains(msg, "server_id") || strings.Contains(msg, "server-id") || strings.Contains(strings.ToLower(msg), "same server") {
+			return fmt.Errorf("mysql source %s: binlog stream: another replica uses server_id %d: %w", st.s.o.Name, st.s.o.ServerID, err)
+		}
+		return permanent("mysql source %s: binlog stream: the server cannot send the stored position (purged binlog?): %w", st.s.o.Name, err)
+	}
+	return st.s.classify("binlog stream", err)
+}
+
+func (st *streamer) wait() time.Duration {
+	d := 250 * time.Millisecond
+	if st.batchEvents > 0 && !st.inTx {
+		if w := time.Until(st.batchStart.Add(st.s.o.MaxBatchWait)); w < d {
+			d = max(w, time.Millisecond)
+		}
+	}
+	return d
+}
+
+func (st *streamer) tick(ctx context.Context) error {
+	now := time.Now()
+	if st.batchEvents > 0 && !st.inTx && now.Sub(st.batchStart) >= st.s.o.MaxBatchWait {
+		if err := st.commitBatch(ctx); err != nil {
+			return err
+		}
+	}
+	if hb := st.s.o.HeartbeatInterval; hb > 0 && !st.inTx && now.Sub(st.lastHeartbeat) >= hb {
+		return st.heartbeat(ctx)
+	}
+	return nil
+}
+
+func (st *streamer) handle(ctx context.Context, ev *replication.BinlogEvent) error {
+	h := ev.Header
+	switch e := ev.Event.(type) {
+	case *replication.RotateEvent:
+		st.file = string(e.NextLogName)
+		if h.LogPos != 0 && !st.inTx && st.off.Rows == 0 {
+			// A real rotation between transactions: the restart point
+			// moves to the new file.
+			st.off.File, st.off.Pos = st.file, uint32(e.Position)
+			st.dirty = true
+		}
+	case *replication.MariadbGTIDEvent:
+		st.beginTx(h, e.GTID.String())
+		st.begun = !e.IsStandalone()
+	case *replication.GTIDEvent:
+		next, err := e.GTIDNext()
+		if err != nil {
+			return fmt.Errorf("mysql source %s: GTID event: %w", st.s.o.Name, err)
+		}
+		st.beginTx(h, next.String())
+	case *replication.QueryEvent:
+		q := strings.TrimSpace(string(e.Query))
+		st.thread = int64(e.SlaveProxyID)
+		switch strings.ToUpper(q) {
+		case "BEGIN":
+			if !st.inTx {
+				st.beginTx(h, "")
+			}
+			st.begun = true
+			return nil
+		case "COMMIT":
+			return st.commitTx(ctx, h)
+		}
+		if !st.inTx {
+			st.beginTx(h, "")
+		}
+		if err := st.ddl(ctx, h, string(e.Schema), q); err != nil {
+			return err
+		}
+		if !st.begun {
+			return st.commitTx(ctx, h)
+		}
+	case *replication.XIDEvent:
+		return st.commitTx(ctx, h)
+	case *replication.RowsEvent:
+		return st.rows(ctx, h, e)
+	}
+	return nil
+}
+
+func (st *streamer) beginTx(h *replication.EventHeader, gtid string) {
+	st.inTx, st.begun = true, false
+	st.txFile = st.file
+	st.txPos = h.LogPos - h.EventSize
+	st.txGTID = gtid
+	st.txRows = 0
+	st.thread = 0
+	if st.gset != nil {
+		st.txGsetPrev = st.gset.String()
+	}
+}
+
+func rowKind(t replication.EventType) (Kind, bool) {
+	switch t {
+	case replication.WRITE_ROWS_EVENTv0, replication.WRITE_ROWS_EVENTv1, replication.WRITE_ROWS_EVENTv2, replication.MARIADB_WRITE_ROWS_COMPRESSED_EVENT_V1:
+		return Insert, true
+	case replication.UPDATE_ROWS_EVENTv0, replication.UPDATE_ROWS_EVENTv1, replication.UPDATE_ROWS_EVENTv2, replication.MARIADB_UPDATE_ROWS_COMPRESSED_EVENT_V1, replication.PARTIAL_UPDATE_ROWS_EVENT:
+		return Update, true
+	case replication.DELETE_ROWS_EVENTv0, replication.DELETE_ROWS_EVENTv1, replication.DELETE_ROWS_EVENTv2, replication.MARIADB_DELETE_ROWS_COMPRESSED_EVENT_V1:
+		return Delete, true
+	}
+	return 0, false
+}
+
+// rows handles one rows event: every row change counts towards the
+// transaction's row index (captured or not, so that skipping is stable).
+func (st *streamer) rows(ctx context.Context, h *replication.EventHeader, e *replication.RowsEvent) error {
+	kind, ok := rowKind(h.EventType)
+	if !ok || e.Table == nil {
+		return nil
+	}
+	db, table := string(e.Table.Schema), string(e.Table.Table)
+	captured := st.s.captured(db, table)
+	if captured {
+		if _, known := st.dec.Table(db, table); !known {
+			// Created after the start without a DDL we saw: load it.
+			t, ok, err := loadTable(st.conn, db, table)
+			if err != nil {
+				return fmt.Errorf("mysql source %s: %w", st.s.o.Name, err)
+			}
+			if !ok {
+				return fmt.Errorf("mysql source %s: rows for %s.%s, which does not exist", st.s.o.Name, db, table)
+			}
+			if err := st.dec.SetTable(t); err != nil {
+				return permanent("mysql source %s: %w", st.s.o.Name, err)
+			}
+		}
+	}
+	step := 1
+	if kind == Update {
+		step = 2
+	}
+	src := change.Source{
+		File:     st.file,
+		Pos:      int64(h.LogPos - h.EventSize),
+		GTID:     st.txGTID,
+		ServerID: int64(h.ServerID),
+		Thread:   st.thread,
+		TsUs:     int64(h.Timestamp) * 1_000_000,
+	}
+	st.evs = st.evs[:0]
+	row := int32(0)
+	for i := 0; i+step <= len(e.Rows); i += step {
+		st.txRows++
+		src.Row = row
+		row++
+		if !captured || (st.first && st.txRows <= st.resumeRows) {
+			continue
+		}
+		var before, after []any
+		switch kind {
+		case Insert:
+			after = e.Rows[i]
+		case Delete:
+			before = e.Rows[i]
+		case Update:
+			before, after = e.Rows[i], e.Rows[i+1]
+		}
+		var err error
+		st.evs, err = st.dec.AppendRow(st.evs, db, table, kind, before, after, src)
+		if err != nil {
+			return fmt.Errorf("mysql source %s: decode row at %s:%d: %w", st.s.o.Name, st.file, src.Pos, err)
+		}
+	}
+	if len(st.evs) == 0 {
+		return nil
+	}
+	return st.emit(ctx, st.evs)
+}
+
+func (st *streamer) emit(ctx context.Context, evs []change.Event) error {
+	if st.batchEvents == 0 {
+		st.batchStart = time.Now()
+	}
+	if err := st.em.Emit(ctx, evs); err != nil {
+		return err
+	}
+	st.batchEvents += len(evs)
+	st.off.File, st.off.Pos, st.off.GTIDs, st.off.Rows = st.txFile, st.txPos, st.txGsetPrev, st.txRows
+	if st.off.File == "" {
+		st.off.File = st.file
+	}
+	st.off.TsMs = evs[len(evs)-1].Source.TsUs / 1000
+	if st.batchEvents >= 8*st.s.o.MaxBatchSize {
+		return st.commitBatch(ctx)
+	}
+	return nil
+}
+
+func (st *streamer) commitTx(ctx context.Context, h *replication.EventHeader) error {
+	st.inTx, st.begun = false, false
+	if st.gset != nil && st.txGTID != "" {
+		if err := st.gset.Update(st.txGTID); err != nil {
+			return fmt.Errorf("mysql source %s: GTID %s: %w", st.s.o.Name, st.txGTID, err)
+		}
+	}
+	st.first = false
+	st.resumeRows = 0
+	// The restart point moves past this transaction.
+	st.off.File, st.off.Pos, st.off.Rows = st.file, h.LogPos, 0
+	if st.gset != nil {
+		st.off.GTIDs = st.gset.String()
+	}
+	st.dirty = true
+	if st.batchEvents > 0 && (st.batchEvents >= st.s.o.MaxBatchSize || time.Since(st.batchStart) >= st.s.o.MaxBatchWait) {
+		return st.commitBatch(ctx)
+	}
+	return nil
+}
+
+func (st *streamer) commitBatch(ctx context.Context) error {
+	if err := st.em.Commit(ctx, st.off.Marshal()); err != nil {
+		return fmt.Errorf("mysql source %s: %w", st.s.o.Name, err)
+	}
+	st.batchEvents = 0
+	st.dirty = false
+	return nil
+}
+
+// heartbeat writes a heartbeat record and, between transactions, the
+// current position, so that a restart does not reread idle binlog.
+func (st *streamer) heartbeat(ctx context.Context) error {
+	st.lastHeartbeat = time.Now()
+	if q := st.s.o.HeartbeatQuery; q != "" {
+		if _, err := st.conn.Execute(q); err != nil {
+			return fmt.Errorf("mysql source %s: heartbeat.action.query: %w", st.s.o.Name, err)
+		}
+	}
+	if err := st.em.Heartbeat(ctx, st.s.o.Decoder.TopicPrefix, time.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("mysql source %s: heartbeat: %w", st.s.o.Name, err)
+	}
+	if st.batchEvents == 0 {
+		st.batchStart = time.Now()
+	}
+	st.batchEvents++
+	return st.commitBatch(ctx)
+}
+
+func (st *streamer) shutdown(ctx context.Context) error {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if st.batchEvents > 0 || st.dirty {
+		if err := st.commitBatch(sctx); err != nil {
+			return err
+		}
+	}
+	st.s.log.Info("binlog streaming stopped", "file", st.off.File, "pos", st.off.Pos, "gtids", st.off.GTIDs)
+	return nil
+}
