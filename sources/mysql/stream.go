@@ -49,6 +49,7 @@ type streamer struct {
 	batchStart    time.Time
 	lastHeartbeat time.Time
 	dirty         bool // off moved without a commit
+	broken        bool // an Emit or Commit failed: the open batch must not be committed
 
 	evs []change.Event
 }
@@ -306,7 +307,12 @@ func (st *streamer) emit(ctx context.Context, evs []change.Event) error {
 	if st.batchEvents == 0 {
 		st.batchStart = time.Now()
 	}
-	if err := st.em.Emit(ctx, evs); err != nil {
+	// Emit and Commit run to completion even when ctx is cancelled
+	// meanwhile: a half-written batch must not be committed at shutdown
+	// with an offset that does not cover it. Cancellation is noticed
+	// between binlog events.
+	if err := st.em.Emit(context.WithoutCancel(ctx), evs); err != nil {
+		st.broken = true
 		return err
 	}
 	st.batchEvents += len(evs)
@@ -343,7 +349,10 @@ func (st *streamer) commitTx(ctx context.Context, h *replication.EventHeader) er
 }
 
 func (st *streamer) commitBatch(ctx context.Context) error {
-	if err := st.em.Commit(ctx, st.off.Marshal()); err != nil {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	if err := st.em.Commit(cctx, st.off.Marshal()); err != nil {
+		st.broken = true
 		return fmt.Errorf("mysql source %s: %w", st.s.o.Name, err)
 	}
 	st.batchEvents = 0
@@ -373,7 +382,7 @@ func (st *streamer) heartbeat(ctx context.Context) error {
 func (st *streamer) shutdown(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if st.batchEvents > 0 || st.dirty {
+	if !st.broken && (st.batchEvents > 0 || st.dirty) {
 		if err := st.commitBatch(sctx); err != nil {
 			return err
 		}
