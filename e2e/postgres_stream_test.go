@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/big"
-	"math/rand/v2"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -91,15 +89,9 @@ func TestPostgresSnapshotThenStream(t *testing.T) {
 	defer cancel()
 	pg := harness.StartPostgres(t)
 	must(t, pg.CreateDatabase(ctx, "shop"))
-	must(t, pg.Exec(ctx, "shop", `
-		CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL, qty bigint NOT NULL, price numeric(10,2) NOT NULL);
-		ALTER TABLE items REPLICA IDENTITY FULL;
-		INSERT INTO items SELECT g, 'item-' || g, g % 100, (g * 7 % 100000) / 100.0 FROM generate_series(1, 10000) g;`))
+	must(t, createItems(ctx, pg, "shop", 10000))
 
-	rows := map[int64]*item{}
-	for i := int64(1); i <= 10000; i++ {
-		rows[i] = &item{ID: i, Name: fmt.Sprintf("item-%d", i), Qty: i % 100, Cents: i * 7 % 100000}
-	}
+	wl := newItemWorkload(1, 10000)
 
 	d := runDaemon(t, fmt.Sprintf(`
 sources:
@@ -118,7 +110,7 @@ sources:
 	snap := c.next(10000, 2*time.Minute)
 	for i, r := range snap {
 		id := int64(i + 1)
-		w := want{op: "r", key: id, after: rows[id].payload(false)}
+		w := want{op: "r", key: id, after: wl.rows[id].payload(false)}
 		checkRecord(t, i, r, w)
 		flag := r.Value["source"].(map[string]any)["snapshot"]
 		wantFlag := "true"
@@ -134,113 +126,15 @@ sources:
 	conn, err := pgx.Connect(ctx, pg.DSN("shop"))
 	must(t, err)
 	defer conn.Close(context.Background())
-	rng := rand.New(rand.NewPCG(1, 2))
-	var expected []want
-	nextID := int64(20000)
-	withNote := false
 	const changes = 10000
-	done := 0
-	truncateAt, alterAt := changes/2, changes*7/10
-	for done < changes {
-		tx, err := conn.Begin(ctx)
+	wl.truncateAt, wl.alterAt = changes/2, changes*7/10
+	var expected []want
+	for wl.changes < changes {
+		w, err := wl.txn(ctx, conn, changes-wl.changes)
 		must(t, err)
-		rollback := rng.IntN(20) == 0
-		var txWant []want
-		staged := map[int64]*item{} // rows as this transaction leaves them; nil = deleted
-		get := func(id int64) *item {
-			if it, ok := staged[id]; ok {
-				return it
-			}
-			return rows[id]
-		}
-		ids := liveIDs(rows, staged)
-		n := 1 + rng.IntN(20)
-		for s := 0; s < n && done < changes; s++ {
-			done++
-			switch {
-			case done == truncateAt && !rollback:
-				_, err = tx.Exec(ctx, "TRUNCATE items")
-				must(t, err)
-				for _, id := range ids {
-					staged[id] = nil
-				}
-				ids = nil
-				txWant = append(txWant, want{op: "t"})
-				continue
-			case done == alterAt && !rollback:
-				_, err = tx.Exec(ctx, "ALTER TABLE items ADD COLUMN note text")
-				must(t, err)
-				withNote = true
-				continue
-			}
-			kind := rng.IntN(10)
-			if len(ids) < 10 {
-				kind = 0
-			}
-			switch {
-			case kind < 4: // insert
-				nextID++
-				it := &item{ID: nextID, Name: fmt.Sprintf("new-%d", nextID), Qty: int64(rng.IntN(1000)), Cents: int64(rng.IntN(10_000_000)) - 5_000_000}
-				if withNote {
-					note := fmt.Sprintf("note %d", nextID)
-					it.Note = &note
-					_, err = tx.Exec(ctx, "INSERT INTO items (id, name, qty, price, note) VALUES ($1, $2, $3, $4::numeric / 100, $5)", it.ID, it.Name, it.Qty, it.Cents, note)
-				} else {
-					_, err = tx.Exec(ctx, "INSERT INTO items (id, name, qty, price) VALUES ($1, $2, $3, $4::numeric / 100)", it.ID, it.Name, it.Qty, it.Cents)
-				}
-				staged[it.ID] = it
-				ids = append(ids, it.ID)
-				txWant = append(txWant, want{op: "c", key: it.ID, after: it.payload(withNote)})
-			case kind < 7: // update
-				id := ids[rng.IntN(len(ids))]
-				old := *get(id)
-				nu := old
-				nu.Qty = old.Qty + 1
-				nu.Name = old.Name + "'"
-				_, err = tx.Exec(ctx, "UPDATE items SET qty = $2, name = $3 WHERE id = $1", id, nu.Qty, nu.Name)
-				staged[id] = &nu
-				txWant = append(txWant, want{op: "u", key: id, before: old.payload(withNote), after: nu.payload(withNote)})
-			case kind < 9: // delete
-				i := rng.IntN(len(ids))
-				id := ids[i]
-				old := *get(id)
-				_, err = tx.Exec(ctx, "DELETE FROM items WHERE id = $1", id)
-				staged[id] = nil
-				ids = append(ids[:i], ids[i+1:]...)
-				txWant = append(txWant, want{op: "d", key: id, before: old.payload(withNote)}, want{op: "tombstone", key: id})
-			default: // primary-key change
-				i := rng.IntN(len(ids))
-				id := ids[i]
-				old := *get(id)
-				nextID++
-				nu := old
-				nu.ID = nextID
-				_, err = tx.Exec(ctx, "UPDATE items SET id = $2 WHERE id = $1", id, nu.ID)
-				staged[id] = nil
-				staged[nu.ID] = &nu
-				ids[i] = nu.ID
-				txWant = append(txWant,
-					want{op: "d", key: id, before: old.payload(withNote)},
-					want{op: "tombstone", key: id},
-					want{op: "c", key: nu.ID, after: nu.payload(withNote)})
-			}
-			must(t, err)
-		}
-		if rollback {
-			must(t, tx.Rollback(ctx))
-			continue
-		}
-		must(t, tx.Commit(ctx))
-		for id, it := range staged {
-			if it == nil {
-				delete(rows, id)
-			} else {
-				rows[id] = it
-			}
-		}
-		expected = append(expected, txWant...)
+		expected = append(expected, w...)
 	}
-	if !withNote {
+	if !wl.withNote {
 		t.Fatal("test bug: the ALTER TABLE never ran")
 	}
 
@@ -257,22 +151,6 @@ sources:
 		t.Errorf("schema change event does not describe the new column: %.500v", evs[0].Value)
 	}
 	t.Logf("snapshot: 10000 rows; stream: %d records for %d changes", len(expected), changes)
-}
-
-func liveIDs(rows map[int64]*item, staged map[int64]*item) []int64 {
-	var ids []int64
-	for id := range rows {
-		if it, ok := staged[id]; !ok || it != nil {
-			ids = append(ids, id)
-		}
-	}
-	for id, it := range staged {
-		if _, ok := rows[id]; !ok && it != nil {
-			ids = append(ids, id)
-		}
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids
 }
 
 // checkRecord compares one consumed record with the expectation.

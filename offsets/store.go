@@ -2,6 +2,7 @@ package offsets
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -14,16 +15,23 @@ const DefaultTopic = "sluice.offsets"
 // TopicConfigs are the configs the offsets topic is created with.
 var TopicConfigs = map[string]string{"cleanup.policy": "compact"}
 
-// ReadAll reads the offsets topic to its end, as a read_committed consumer,
-// and returns the last value stored for every key. A key whose last record
-// is a tombstone is absent. clientOpts reach the cluster (seed brokers,
-// SASL, TLS); the topic must exist.
+// ReadAll reads the offsets topic to its end and returns the last committed
+// value stored for every key. A key whose last record is a tombstone is
+// absent. clientOpts reach the cluster (seed brokers, SASL, TLS); the topic
+// must exist.
+//
+// It reads with read_uncommitted up to the high watermark and applies the
+// transaction markers itself: a transactional record counts once its
+// producer's commit marker is read, and records of transactions that are
+// aborted or still open are dropped. Unlike a read_committed consumer this
+// neither waits for other producers' open transactions (which hold back
+// the last stable offset) nor depends on where the broker puts that offset.
 func ReadAll(ctx context.Context, clientOpts []kgo.Opt, topic string) (map[string][]byte, error) {
 	adm, err := kgo.NewClient(clientOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("read offsets topic %s: %w", topic, err)
 	}
-	ends, err := kadm.NewClient(adm).ListCommittedOffsets(ctx, topic)
+	ends, err := kadm.NewClient(adm).ListEndOffsets(ctx, topic)
 	adm.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read offsets topic %s: list end offsets: %w", topic, err)
@@ -45,7 +53,7 @@ func ReadAll(ctx context.Context, clientOpts []kgo.Opt, topic string) (map[strin
 	}
 	opts := append(append([]kgo.Opt(nil), clientOpts...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchIsolationLevel(kgo.ReadUncommitted()),
 		kgo.KeepControlRecords(),
 	)
 	cl, err := kgo.NewClient(opts...)
@@ -53,6 +61,18 @@ func ReadAll(ctx context.Context, clientOpts []kgo.Opt, topic string) (map[strin
 		return nil, fmt.Errorf("read offsets topic %s: %w", topic, err)
 	}
 	defer cl.Close()
+	apply := func(r *kgo.Record) {
+		if r.Value == nil {
+			delete(out, string(r.Key))
+		} else {
+			out[string(r.Key)] = r.Value
+		}
+	}
+	type pk struct {
+		partition int32
+		producer  int64
+	}
+	open := map[pk][]*kgo.Record{} // records of transactions not ended yet
 	for len(remaining) > 0 {
 		fs := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
@@ -66,15 +86,20 @@ func ReadAll(ctx context.Context, clientOpts []kgo.Opt, topic string) (map[strin
 			return nil, ferr
 		}
 		fs.EachRecord(func(r *kgo.Record) {
-			// Control records (transaction markers) are kept so that the
-			// position reaches the last stable offset even when the log
-			// ends with a marker; they carry no offset.
-			if !r.Attrs.IsControl() {
-				if r.Value == nil {
-					delete(out, string(r.Key))
-				} else {
-					out[string(r.Key)] = r.Value
+			k := pk{r.Partition, r.ProducerID}
+			switch {
+			case r.Attrs.IsControl():
+				// Key: version int16, type int16 (0 abort, 1 commit).
+				if len(r.Key) >= 4 && binary.BigEndian.Uint16(r.Key[2:4]) == 1 {
+					for _, tr := range open[k] {
+						apply(tr)
+					}
 				}
+				delete(open, k)
+			case r.Attrs.IsTransactional():
+				open[k] = append(open[k], r)
+			default:
+				apply(r)
 			}
 			if end, ok := remaining[r.Partition]; ok && r.Offset+1 >= end {
 				delete(remaining, r.Partition)

@@ -24,6 +24,11 @@ Usage:
   sluice run -c FILE            run the connectors of a configuration
   sluice validate -c FILE       check a configuration and print it with secrets redacted
   sluice tail [flags] TOPIC     print a topic's records as JSON lines
+  sluice offsets show -c FILE   print each source connector's stored position
+  sluice offsets reset -c FILE -connector NAME -to earliest|latest|POSITION
+                                change a stopped connector's position
+  sluice broker [-listen ADDR] [-data-dir DIR]
+                                run the embedded Kafka-protocol broker on its own
   sluice version                print the version
 `
 
@@ -47,6 +52,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdValidate(args[1:], stdout, stderr)
 	case "tail":
 		err = cmdTail(args[1:], stdout, stderr)
+	case "offsets":
+		err = cmdOffsets(args[1:], stdout, stderr)
+	case "broker":
+		err = cmdBroker(args[1:], stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "sluice", daemon.Version)
 	case "help", "-h", "--help":

@@ -76,6 +76,7 @@ func New(cfg *configs.Config, log *slog.Logger) (*Daemon, error) {
 		Topics:       kafka.NewTopics(admin, ko.Partitions, ko.ReplicationFactor, ko.TopicConfigs),
 		OffsetsTopic: cfg.Kafka.OffsetsTopic,
 		Admin:        admin,
+		Log:          log,
 	}
 	d.sup = runtime.NewSupervisor(log, time.Second, time.Minute)
 	for i := range cfg.Sources {

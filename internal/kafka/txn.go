@@ -2,10 +2,12 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/offsets"
@@ -102,7 +104,7 @@ func (w *TxnWriter) begin() error {
 		return nil
 	}
 	if err := w.cl.BeginTransaction(); err != nil {
-		return fmt.Errorf("begin kafka transaction: %w", err)
+		return fencedOr(fmt.Errorf("begin kafka transaction: %w", err))
 	}
 	w.inTxn = true
 	w.records = 0
@@ -127,22 +129,40 @@ func (w *TxnWriter) Commit(ctx context.Context, offset []byte) error {
 	w.cl.Produce(ctx, &kgo.Record{Topic: w.offsetsTopic, Key: w.offsetKey, Value: offset}, w.promise)
 	if err := w.cl.Flush(ctx); err != nil {
 		w.abort(ctx)
-		return fmt.Errorf("flush kafka transaction: %w", err)
+		return fencedOr(fmt.Errorf("flush kafka transaction: %w", err))
 	}
 	w.mu.Lock()
 	perr := w.firstErr
 	w.mu.Unlock()
 	if perr != nil {
 		w.abort(ctx)
-		return perr
+		return fencedOr(perr)
 	}
 	err := w.cl.EndTransaction(ctx, kgo.TryCommit)
 	w.inTxn = false
 	w.records = 0
 	if err != nil {
-		return fmt.Errorf("commit kafka transaction: %w", err)
+		return fencedOr(fmt.Errorf("commit kafka transaction: %w", err))
 	}
 	return nil
+}
+
+// FencedError reports that another instance of the connector took over its
+// transactional id: this one must stop, not retry (a retry would fence the
+// other and the two would take turns).
+type FencedError struct{ Err error }
+
+func (e *FencedError) Error() string {
+	return "another sluice instance runs this connector (its transactional id was fenced): " + e.Err.Error()
+}
+func (e *FencedError) Unwrap() error   { return e.Err }
+func (e *FencedError) Permanent() bool { return true }
+
+func fencedOr(err error) error {
+	if errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) {
+		return &FencedError{Err: err}
+	}
+	return err
 }
 
 func (w *TxnWriter) abort(ctx context.Context) {

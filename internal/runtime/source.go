@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -21,6 +22,8 @@ type KafkaEnv struct {
 	OffsetsTopic string
 	// Admin is a plain client for requests outside a connector's producer.
 	Admin *kgo.Client
+	// Log receives the tasks' logs.
+	Log *slog.Logger
 }
 
 // SourceRun is a source connector's body: it resumes after stored (nil for
@@ -31,7 +34,13 @@ type SourceRun func(ctx context.Context, stored []byte, w *pipeline.SourceWriter
 // older instance of the connector, reads its last committed offset, and
 // runs the source with a transactional writer.
 func SourceTask(env KafkaEnv, name string, json change.JSONOptions, run SourceRun) func(context.Context) error {
+	log := env.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("connector", name)
 	return func(ctx context.Context) error {
+		log.Debug("source task starting: fencing earlier instances and reading the stored offset")
 		if err := env.Topics.Ensure(ctx, offsets.TopicConfigs, env.OffsetsTopic); err != nil {
 			return fmt.Errorf("kafka: %w", err)
 		}
@@ -45,6 +54,7 @@ func SourceTask(env KafkaEnv, name string, json change.JSONOptions, run SourceRu
 		if err != nil {
 			return fmt.Errorf("kafka: %w", err)
 		}
+		log.Debug("stored offset read", "offset", string(stored[name]))
 		tw, err := kafka.NewTxnWriter(kafka.TxnWriterOptions{
 			ClientOpts:   env.ClientOpts,
 			Connector:    name,

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/configs"
+	"github.com/sluice-cdc/sluice/internal/daemon"
+	"github.com/sluice-cdc/sluice/internal/kafka"
+	"github.com/sluice-cdc/sluice/offsets"
+	"github.com/sluice-cdc/sluice/sources/postgres"
+)
+
+// cmdOffsets implements `sluice offsets show` and `sluice offsets reset`.
+func cmdOffsets(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "show" && args[0] != "reset") {
+		fmt.Fprintln(stderr, "usage: sluice offsets show -c FILE\n       sluice offsets reset -c FILE -connector NAME -to earliest|latest|POSITION")
+		return errUsage
+	}
+	fs := flag.NewFlagSet("offsets "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := configFlag(fs)
+	connector := fs.String("connector", "", "connector name (reset)")
+	to := fs.String("to", "", "earliest | latest | a position such as a PostgreSQL LSN 0/16B3748 (reset)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return errUsage
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	opts, err := kafkaOptionsFor(cfg).ClientOpts()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if args[0] == "show" {
+		return showOffsets(ctx, cfg, opts, stdout)
+	}
+	if *connector == "" || *to == "" {
+		return fmt.Errorf("%w: offsets reset needs -connector and -to", errUsage)
+	}
+	return resetOffset(ctx, cfg, opts, *connector, *to, stdout)
+}
+
+func showOffsets(ctx context.Context, cfg *configs.Config, opts []kgo.Opt, stdout io.Writer) error {
+	stored, err := offsets.ReadAll(ctx, opts, cfg.Kafka.OffsetsTopic)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(stored))
+	for n := range stored {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		var v any
+		if json.Unmarshal(stored[n], &v) != nil {
+			v = string(stored[n])
+		}
+		line, _ := json.Marshal(map[string]any{"connector": n, "offset": v})
+		fmt.Fprintln(stdout, string(line))
+	}
+	for _, s := range cfg.Sources {
+		if _, ok := stored[s.Name]; !ok {
+			line, _ := json.Marshal(map[string]any{"connector": s.Name, "offset": nil})
+			fmt.Fprintln(stdout, string(line))
+		}
+	}
+	return nil
+}
+
+func resetOffset(ctx context.Context, cfg *configs.Config, opts []kgo.Opt, name, to string, stdout io.Writer) error {
+	var sc *configs.Source
+	for i := range cfg.Sources {
+		if cfg.Sources[i].Name == name {
+			sc = &cfg.Sources[i]
+		}
+	}
+	if sc == nil {
+		return fmt.Errorf("offsets reset: no source connector named %q in %s", name, "the configuration")
+	}
+	var value []byte
+	switch sc.Type {
+	case configs.SourcePostgres:
+		off, err := postgres.ResetOffset(ctx, daemon.PostgresOptions(sc, newLogger(cfg.Log, io.Discard)), to)
+		if err != nil {
+			return err
+		}
+		if off != nil {
+			value = off.Marshal()
+		}
+	default:
+		return fmt.Errorf("offsets reset: not available for %s sources yet", sc.Type)
+	}
+	// Written with the connector's own transactional id: an instance that
+	// started in the meantime is fenced instead of interleaving with us.
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	topics := kafka.NewTopics(cl, 1, -1, nil)
+	w, err := kafka.NewTxnWriter(kafka.TxnWriterOptions{ClientOpts: opts, Connector: name, OffsetsTopic: cfg.Kafka.OffsetsTopic, Topics: topics})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if err := w.Commit(ctx, value); err != nil {
+		return fmt.Errorf("offsets reset %s: %w", name, err)
+	}
+	if value == nil {
+		fmt.Fprintf(stdout, "%s: offset removed; the next start takes a snapshot as configured (snapshot: %s)\n", name, sc.Snapshot)
+	} else {
+		fmt.Fprintf(stdout, "%s: offset set to %s\n", name, value)
+	}
+	return nil
+}

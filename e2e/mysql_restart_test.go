@@ -1,0 +1,112 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-cdc/sluice/internal/harness"
+	"github.com/sluice-cdc/sluice/offsets"
+)
+
+// TestMySQLRestartMidTransaction stops sluice while it streams a backlog
+// of large transactions (each split over several Kafka transactions) and
+// starts it again: the topics hold every change exactly once, in order.
+func TestMySQLRestartMidTransaction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	my := harness.StartMariaDB(t)
+	const initial = 100
+	must(t, createShop(ctx, my, initial))
+	wl := newMyWorkload(7, initial)
+	broker := sharedBroker(t)
+	yaml := "kafka: {brokers: [" + broker + "]}\n" + mySourceYAML("shop", my.DSN(""),
+		"tables: [shop.items, shop.orders]", "max_batch_size: 1")
+	_, stop := stoppableDaemon(t, yaml)
+	items := newConsumer(t, []string{broker}, "shop.shop.items")
+	orders := newConsumer(t, []string{broker}, "shop.shop.orders")
+	items.next(initial, time.Minute)
+
+	c := myConn(t, my, "shop")
+	const changes = 3000
+	var expected []myWant
+	bigAt := -1
+	for wl.changes < changes {
+		w, err := wl.txn(c, changes-wl.changes)
+		must(t, err)
+		expected = append(expected, w...)
+		if wl.changes >= changes/2 && wl.changes < changes/2+20 {
+			// One large transaction, so that the stop below lands inside it.
+			bigAt = len(expected)
+			w, err := wl.bigInsert(c, 20000)
+			must(t, err)
+			expected = append(expected, w...)
+			wl.changes += 20
+		}
+	}
+	var wantItems, wantOrders []want
+	for _, w := range expected {
+		if w.topic == "shop.shop.items" {
+			wantItems = append(wantItems, w.want())
+		} else {
+			wantOrders = append(wantOrders, w.want())
+		}
+	}
+	nItems := 0
+	for _, w := range expected[:bigAt] {
+		if w.topic == "shop.shop.items" {
+			nItems++
+		}
+	}
+	first := items.next(nItems+100, time.Minute)
+	stop()
+	off := readMySQLOffset(t, broker, "shop")
+	t.Logf("stopped after %d records; stored offset %+v", len(first), off)
+
+	stoppableDaemon(t, yaml)
+	rest := items.next(len(wantItems)-len(first), 2*time.Minute)
+	got := append(first, rest...)
+	for i, r := range got {
+		checkRecord(t, i, r, wantItems[i])
+	}
+	for i, r := range orders.next(len(wantOrders), time.Minute) {
+		checkRecord(t, i, r, wantOrders[i])
+	}
+	items.none(time.Second)
+	orders.none(100 * time.Millisecond)
+}
+
+func readMySQLOffset(t *testing.T, broker, name string) *offsets.MySQL {
+	t.Helper()
+	all, err := offsets.ReadAll(context.Background(), []kgo.Opt{kgo.SeedBrokers(broker)}, offsets.DefaultTopic)
+	must(t, err)
+	o, err := offsets.UnmarshalMySQL(all[name])
+	must(t, err)
+	return o
+}
+
+// bigInsert inserts n rows in one transaction.
+func (w *myWorkload) bigInsert(c *client.Conn, n int) ([]myWant, error) {
+	if err := c.Begin(); err != nil {
+		return nil, err
+	}
+	var wants []myWant
+	for i := 0; i < n; i++ {
+		id := w.nextID
+		w.nextID++
+		it := &myItem{ID: id, Name: "bulk", Qty: int64(i), Cents: int64(i)}
+		if _, err := c.Execute("INSERT INTO items (id, name, qty, price, data"+w.noteCol()+") VALUES (?, ?, ?, ?, ?"+w.noteArg()+")",
+			w.args(it, it.ID, it.Name, it.Qty, price(it.Cents), nil)...); err != nil {
+			return nil, err
+		}
+		w.rows[id] = it
+		wants = append(wants, myWant{topic: "shop.shop.items", op: "c", key: id, after: it.payload(w.withNote)})
+	}
+	return wants, c.Commit()
+}
