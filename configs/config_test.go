@@ -363,8 +363,10 @@ func TestExamplesParse(t *testing.T) {
 			!reflect.DeepEqual(s.Tables, []string{"public.customers", "public.products", "public.orders"}) {
 			t.Errorf("quickstart source = %+v", s)
 		}
-		if len(c.Sinks) != 0 {
-			t.Errorf("quickstart sinks = %+v, want none until the SQL sink lands", c.Sinks)
+		if k := c.Sinks[0]; len(c.Sinks) != 1 || k.Type != SinkSQL || k.DSN != "sqlite:///tmp/sluice-quickstart.db" ||
+			k.Table != "${source.table}" || !k.AutoCreate || !k.AutoEvolve || !k.DeleteEnabled ||
+			!reflect.DeepEqual(k.Topics, []string{`inventory\.public\..*`}) {
+			t.Errorf("quickstart sinks = %+v", c.Sinks)
 		}
 	})
 	t.Run("quickstart with only SLUICE_PG_DSN", func(t *testing.T) {
@@ -374,7 +376,8 @@ func TestExamplesParse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.StateDir != "/var/lib/sluice" || c.Kafka.Listen != "127.0.0.1:9092" || c.API.Listen != "127.0.0.1:8083" {
+		if c.StateDir != "/var/lib/sluice" || c.Kafka.Listen != "127.0.0.1:9092" || c.API.Listen != "127.0.0.1:8083" ||
+			c.Sinks[0].DSN != "sqlite:///var/lib/sluice/quickstart.db" {
 			t.Errorf("quickstart = %+v", c)
 		}
 	})

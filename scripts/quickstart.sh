@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The quickstart: a throwaway PostgreSQL with a small inventory database,
-# sluice with its embedded Kafka broker, a few changes, and the events they
-# produced. Nothing else to install or configure; everything is removed at
+# sluice with its embedded Kafka broker, a few changes, the events they
+# produced, and the tables the SQL sink replicated into SQLite. Nothing else to install or configure; everything is removed at
 # the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,7 @@ say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 say "Building sluice"
 CGO_ENABLED=0 go build -o bin/sluice ./cmd/sluice
 go build -o "$work/devdb" ./internal/harness/cmd/devdb
+go build -o "$work/sqlite-rows" ./scripts/quickstart/sqlite-rows
 
 say "Starting a throwaway PostgreSQL (wal_level=logical)"
 "$work/devdb" -kind postgres -db inventory -env-file "$work/pg.env" >"$work/devdb.log" 2>&1 &
@@ -37,6 +38,7 @@ psql -q -v ON_ERROR_STOP=1 "$SLUICE_PG_DSN" -f scripts/quickstart/inventory.sql
 export SLUICE_STATE_DIR="$work/state"
 export SLUICE_KAFKA_LISTEN="${SLUICE_KAFKA_LISTEN:-127.0.0.1:9092}"
 export SLUICE_API_LISTEN="${SLUICE_API_LISTEN:-127.0.0.1:8083}"
+export SLUICE_SQLITE_PATH="$work/replica.db"
 say "Running: sluice run -c configs/examples/quickstart.yaml (embedded broker on $SLUICE_KAFKA_LISTEN)"
 bin/sluice run -c configs/examples/quickstart.yaml >"$work/sluice.log" 2>&1 &
 sluice_pid=$!
@@ -74,8 +76,15 @@ say "One full event, as a Debezium consumer receives it (last event on inventory
 bin/sluice tail -brokers "$SLUICE_KAFKA_LISTEN" -f=false inventory.public.products | tail -n 1 | cut -c1-1500
 echo "    ..."
 
-say "Connector status (GET http://$SLUICE_API_LISTEN/connectors/inventory/status):"
+say "The same tables replicated by the SQL sink into SQLite ($SLUICE_SQLITE_PATH):"
+# Wait until the sink applied the last changes: the primary-key change and the delete.
+"$work/sqlite-rows" -db "$SLUICE_SQLITE_PATH" -timeout 60s \
+	-until "SELECT (SELECT COUNT(*) FROM customers WHERE id = 2004) = 1 AND (SELECT COUNT(*) FROM customers WHERE id = 1004) = 0 AND (SELECT COUNT(*) FROM orders WHERE id = 10004) = 0" \
+	customers products orders || { tail -n 20 "$work/sluice.log"; exit 1; }
+
+say "Connector status (GET http://$SLUICE_API_LISTEN/connectors/inventory/status and .../inventory-replica/status):"
 curl -fsS "http://$SLUICE_API_LISTEN/connectors/inventory/status" 2>/dev/null || echo "(curl not installed)"
+curl -fsS "http://$SLUICE_API_LISTEN/connectors/inventory-replica/status" 2>/dev/null || true
 
 say "Stopping sluice (SIGTERM: flush, commit, acknowledge)"
 kill -TERM "$sluice_pid"
