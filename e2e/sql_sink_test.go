@@ -14,7 +14,8 @@ import (
 	_ "github.com/go-sql-driver/mysql" // database/sql driver "mysql"
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
-	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
+	"github.com/twmb/franz-go/pkg/kgo"
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
 	"github.com/sluice-cdc/sluice/configs"
 	"github.com/sluice-cdc/sluice/internal/daemon"
@@ -402,5 +403,81 @@ sinks:
 			t.Errorf("%s: sequence gaps before %v", name, gaps)
 		}
 		t.Logf("%s: %d rows exactly once after %d restarts; sluice_offsets next_offset %d", name, n, restarts, next)
+	}
+}
+
+// TestSQLSinkErrors: a row the target rejects (numeric overflow) stops a
+// sink with errors.tolerance none, naming the record and the database
+// error, while a sink with errors.tolerance all sends it to the dead-letter
+// topic with the error in headers and applies the rest.
+func TestSQLSinkErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pg := harness.StartPostgres(t)
+	must(t, pg.CreateDatabase(ctx, "src"))
+	must(t, pg.Exec(ctx, "src", `CREATE TABLE t (id int PRIMARY KEY, v numeric(12,2));
+		INSERT INTO t VALUES (1, 1.5), (2, 12345.67), (3, 3.25)`))
+	must(t, pg.CreateDatabase(ctx, "target"))
+	must(t, pg.Exec(ctx, "target", `CREATE SCHEMA strict; CREATE SCHEMA lenient;
+		CREATE TABLE strict.t (id int PRIMARY KEY, v numeric(4,2)); CREATE TABLE lenient.t (id int PRIMARY KEY, v numeric(4,2))`))
+	d := runDaemon(t, pgSourceYAML("src", pg.DSN("src"), "tables: [public.t]")+fmt.Sprintf(`sinks:
+  - name: strict
+    type: sql
+    topics: [src.public.t]
+    dsn: %[1]s
+    schema: strict
+    table: "${source.table}"
+  - name: lenient
+    type: sql
+    topics: [src.public.t]
+    dsn: %[1]s
+    schema: lenient
+    table: "${source.table}"
+    errors.tolerance: all
+    errors.deadletterqueue.topic.name: lenient.dlq
+`, pg.DSN("target")))
+	st := waitStatus(t, d, "strict", time.Minute, func(st runtime.Status) bool { return st.State == runtime.StateFailed })
+	if !strings.Contains(st.Error, "record src.public.t/0@1") || !strings.Contains(st.Error, "numeric field overflow") {
+		t.Errorf("strict sink error = %q, want the record's position and the database error", st.Error)
+	}
+	dlq := newConsumer(t, d.Brokers(), "lenient.dlq").next(1, time.Minute)[0]
+	if dlq.Key["id"] == nil || fmt.Sprint(dlq.Key["id"]) != "2" {
+		t.Errorf("dead-lettered key = %v, want id 2", dlq.Key)
+	}
+	cl := newConsumer(t, d.Brokers(), "lenient.dlq")
+	var headers map[string]string
+	fs := cl.cl.PollRecords(ctx, 1)
+	fs.EachRecord(func(r *kgo.Record) {
+		headers = map[string]string{}
+		for _, h := range r.Headers {
+			headers[h.Key] = string(h.Value)
+		}
+	})
+	if headers[runtime.HeaderErrorTopic] != "src.public.t" || headers[runtime.HeaderErrorOffset] != "1" ||
+		!strings.Contains(headers[runtime.HeaderErrorMessage], "numeric field overflow") {
+		t.Errorf("dead-letter headers = %v", headers)
+	}
+	db, err := stdsql.Open("pgx", pg.DSN("target"))
+	must(t, err)
+	defer db.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var got string
+		err := db.QueryRowContext(ctx, `SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM lenient.t`).Scan(&got)
+		if err == nil && got == "1=1.50,3=3.25" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lenient.t = %q (%v), want 1=1.50,3=3.25", got, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var n int
+	must(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM strict.t`).Scan(&n))
+	if n != 0 {
+		t.Errorf("strict.t has %d rows; the failed batch must not be committed", n)
 	}
 }
