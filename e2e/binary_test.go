@@ -61,7 +61,7 @@ func TestBinary(t *testing.T) {
 	ctx := context.Background()
 	pg := harness.StartPostgres(t)
 	must(t, pg.Exec(ctx, "postgres", `CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'one'), (2, 'two');`))
-	kafkaAddr := freeAddr(t)
+	kafkaAddr, apiAddr := freeAddr(t), freeAddr(t)
 	cfgPath := filepath.Join(dir, "sluice.yaml")
 	must(t, os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
 state_dir: %s
@@ -73,7 +73,7 @@ sources:
     dsn: postgres://postgres:s3cret@%s/postgres?sslmode=disable
     tables: [public.notes]
     max_batch_wait: 10ms
-`, filepath.Join(dir, "state"), kafkaAddr, freeAddr(t), pg.Addr())), 0o644))
+`, filepath.Join(dir, "state"), kafkaAddr, apiAddr, pg.Addr())), 0o644))
 
 	t.Run("validate redacts secrets", func(t *testing.T) {
 		out, err := exec.Command(bin, "validate", "-c", cfgPath).CombinedOutput()
@@ -145,6 +145,33 @@ sources:
 		if !strings.HasPrefix(lines[i], w) {
 			t.Errorf("record %d = %q, want %s", i, lines[i], w)
 		}
+	}
+
+	// offsets show/reset while sluice is stopped: the command opens the
+	// embedded broker's log itself.
+	out, err := exec.Command(bin, "offsets", "show", "-c", cfgPath).CombinedOutput()
+	must(t, err)
+	if !strings.Contains(string(out), `"connector":"notes"`) || !strings.Contains(string(out), `"complete":true`) {
+		t.Fatalf("offsets show:\n%s", out)
+	}
+	// A change made while stopped, then a reset to latest: it is skipped.
+	must(t, pg.Exec(ctx, "postgres", `INSERT INTO notes VALUES (3, 'skipped')`))
+	out, err = exec.Command(bin, "offsets", "reset", "-c", cfgPath, "-connector", "notes", "-to", "latest").CombinedOutput()
+	if err != nil {
+		t.Fatalf("offsets reset: %v\n%s", err, out)
+	}
+	cmd, logs = start()
+	waitHTTPState(t, apiAddr, "notes", "streaming", time.Minute)
+	// While it runs, reset refuses.
+	out, err = exec.Command(bin, "offsets", "reset", "-c", cfgPath, "-connector", "notes", "-to", "earliest").CombinedOutput()
+	if exitCode(err) != 1 || !strings.Contains(string(out), "stop it") {
+		t.Errorf("offsets reset while running: exit %d, output:\n%s", exitCode(err), out)
+	}
+	must(t, pg.Exec(ctx, "postgres", `INSERT INTO notes VALUES (4, 'after reset')`))
+	lines = tail(6)
+	stop(cmd, logs)
+	if len(lines) != 6 || !strings.Contains(lines[5], `"id":4`) {
+		t.Errorf("after reset to latest, the topic ends with:\n%s\nwant only the insert of id 4 added", strings.Join(lines, "\n"))
 	}
 }
 

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -36,19 +38,48 @@ func cmdOffsets(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts, err := kafkaOptionsFor(cfg).ClientOpts()
+	if args[0] == "reset" && (*connector == "" || *to == "") {
+		return fmt.Errorf("%w: offsets reset needs -connector and -to", errUsage)
+	}
+	opts, closeBroker, err := offsetsBroker(cfg, args[0] == "reset")
 	if err != nil {
 		return err
 	}
+	defer closeBroker()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if args[0] == "show" {
 		return showOffsets(ctx, cfg, opts, stdout)
 	}
-	if *connector == "" || *to == "" {
-		return fmt.Errorf("%w: offsets reset needs -connector and -to", errUsage)
-	}
 	return resetOffset(ctx, cfg, opts, *connector, *to, stdout)
+}
+
+// offsetsBroker returns client options for the configured cluster. With the
+// embedded broker, the offsets live in state_dir: when sluice is not
+// running, the broker is started here on that directory; when it is
+// running (the directory is locked), show reads through its listener and
+// reset refuses.
+func offsetsBroker(cfg *configs.Config, reset bool) ([]kgo.Opt, func(), error) {
+	ko := kafkaOptionsFor(cfg)
+	if len(cfg.Kafka.Brokers) == 0 {
+		e, err := kafka.StartEmbedded(kafka.EmbeddedOptions{Listen: "127.0.0.1:0", DataDir: filepath.Join(cfg.StateDir, "kafka")})
+		switch {
+		case err == nil:
+			ko.Brokers = []string{e.Addr()}
+			opts, err := ko.ClientOpts()
+			if err != nil {
+				e.Close()
+				return nil, nil, err
+			}
+			return opts, e.Close, nil
+		case errors.Is(err, kafka.ErrDataDirLocked) && reset:
+			return nil, nil, fmt.Errorf("sluice is running with state_dir %s: stop it before resetting an offset", cfg.StateDir)
+		case !errors.Is(err, kafka.ErrDataDirLocked):
+			return nil, nil, err
+		}
+	}
+	opts, err := ko.ClientOpts()
+	return opts, func() {}, err
 }
 
 func showOffsets(ctx context.Context, cfg *configs.Config, opts []kgo.Opt, stdout io.Writer) error {

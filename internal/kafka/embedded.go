@@ -2,11 +2,15 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -17,7 +21,12 @@ import (
 type Embedded struct {
 	cluster *kfake.Cluster
 	addr    string
+	lock    *os.File // holds an exclusive flock on the data dir
 }
+
+// ErrDataDirLocked reports that another process runs a broker on the same
+// data directory.
+var ErrDataDirLocked = errors.New("another sluice process is using this state directory")
 
 // EmbeddedOptions configures the embedded broker.
 type EmbeddedOptions struct {
@@ -58,7 +67,12 @@ func StartEmbedded(o EmbeddedOptions) (*Embedded, error) {
 	if o.Partitions > 0 {
 		opts = append(opts, kfake.DefaultNumPartitions(int(o.Partitions)))
 	}
+	var lock *os.File
 	if o.DataDir != "" {
+		var err error
+		if lock, err = lockDir(o.DataDir); err != nil {
+			return nil, err
+		}
 		opts = append(opts, kfake.DataDir(o.DataDir), kfake.SyncWrites())
 	}
 	if o.Logger != nil {
@@ -66,21 +80,53 @@ func StartEmbedded(o EmbeddedOptions) (*Embedded, error) {
 	}
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
+		unlock(lock)
 		return nil, fmt.Errorf("embedded broker on %s: %w", o.Listen, err)
 	}
 	addrs := c.ListenAddrs()
 	if len(addrs) == 0 {
 		c.Close()
+		unlock(lock)
 		return nil, fmt.Errorf("embedded broker on %s: no listener", o.Listen)
 	}
-	return &Embedded{cluster: c, addr: addrs[0]}, nil
+	return &Embedded{cluster: c, addr: addrs[0], lock: lock}, nil
+}
+
+// lockDir takes an exclusive lock on dir, so that two processes never
+// write one broker log.
+func lockDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("embedded broker data dir %s: %w", dir, err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("embedded broker data dir %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("embedded broker data dir %s: %w", dir, ErrDataDirLocked)
+		}
+		return nil, fmt.Errorf("embedded broker data dir %s: lock: %w", dir, err)
+	}
+	return f, nil
+}
+
+func unlock(f *os.File) {
+	if f != nil {
+		f.Close() // closing the descriptor releases the flock
+	}
 }
 
 // Addr is the host:port clients connect to.
 func (e *Embedded) Addr() string { return e.addr }
 
 // Close stops the broker and writes its state to disk. It is idempotent.
-func (e *Embedded) Close() { e.cluster.Close() }
+func (e *Embedded) Close() {
+	e.cluster.Close()
+	unlock(e.lock)
+	e.lock = nil
+}
 
 type kfakeLogger struct{ l *slog.Logger }
 
