@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"context"
+	stdsql "database/sql"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluice-cdc/sluice/internal/harness"
+)
+
+// TestSQLSinkTypes replicates one row of every type the Postgres source
+// maps (through the snapshot, through streaming, and all NULL) into
+// PostgreSQL, MariaDB and SQLite targets created by auto_create, and reads
+// every column back as text. Values are exact: numerics to the last digit,
+// timestamps to the microsecond, zoned values as the same instant in UTC,
+// unicode, binary and JSON unchanged. Where a target has no such type the
+// expectation says what it stores instead.
+func TestSQLSinkTypes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	pg := harness.StartPostgres(t)
+	must(t, pg.CreateDatabase(ctx, "src"))
+	must(t, pg.Exec(ctx, "src", `
+		CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+		CREATE TABLE types (
+			id int PRIMARY KEY,
+			c_int2 smallint, c_int8 bigint, c_bool boolean,
+			c_num numeric(10,3), c_num_var numeric, c_real real, c_double double precision,
+			c_text text, c_varchar varchar(20), c_char char(3), c_bytea bytea,
+			c_date date, c_time time, c_timetz timetz, c_ts timestamp, c_tstz timestamptz, c_interval interval,
+			c_uuid uuid, c_json json, c_jsonb jsonb, c_mood mood, c_ints int[], c_texts text[],
+			c_inet inet, c_cidr cidr, c_money money
+		)`))
+	const row = `(%d, -32768, 9223372036854775807, true,
+			1234.567, -3.14159265358979000001, 1.5, -2.25,
+			'héllo "wörld" ✓ 日本', 'varchar', 'ab', '\x00ff10',
+			'2024-02-29', '13:14:15.123456', '13:14:15+02', '2024-02-29 13:14:15.5', '2024-02-29 13:14:15.25+01', '1 day 04:05:06.5',
+			'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"a": [1, 2]}', '{"b": {"c": null}}', 'happy', '{1,NULL,3}', '{"x y",z}',
+			'192.168.0.1', '10.0.0.0/8', 12.34)`
+	must(t, pg.Exec(ctx, "src", "INSERT INTO types VALUES "+fmt.Sprintf(row, 1)))
+	targets := openTargets(t, ctx, pg)
+	yaml := pgSourceYAML("src", pg.DSN("src"), "tables: [public.types]") + "sinks:\n"
+	for _, tg := range targets {
+		yaml += fmt.Sprintf("  - {name: types-%s, type: sql, topics: [src.public.types], dsn: %q, table: \"${source.table}\"}\n", tg.name, tg.dsn)
+	}
+	d := runDaemon(t, yaml)
+	waitStatus(t, d, "src", time.Minute, streaming)
+	must(t, pg.Exec(ctx, "src", "INSERT INTO types VALUES "+fmt.Sprintf(row, 2)))
+	must(t, pg.Exec(ctx, "src", "INSERT INTO types (id) VALUES (3)"))
+
+	common := map[string]string{
+		"c_int2": "-32768", "c_int8": "9223372036854775807", "c_num": "1234.567", "c_num_var": "-3.14159265358979000001",
+		"c_real": "1.5", "c_double": "-2.25", "c_text": `héllo "wörld" ✓ 日本`, "c_varchar": "varchar", "c_char": "ab ",
+		"c_date": "2024-02-29", "c_time": "13:14:15.123456", "c_timetz": "11:14:15Z", "c_ts": "2024-02-29 13:14:15.5",
+		"c_tstz": "2024-02-29T12:14:15.25Z", "c_interval": "101106500000", // MicroDuration: µs (1 day = 24 h)
+		"c_uuid": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "c_json": `{"a": [1, 2]}`, "c_jsonb": `{"b": {"c": null}}`,
+		"c_mood": "happy", "c_ints": "[1,null,3]", "c_texts": `["x y","z"]`, "c_inet": "192.168.0.1", "c_cidr": "10.0.0.0/8",
+		"c_money": "12.34", "c_bool": "1", "c_bytea": "00ff10",
+	}
+	want := map[string]map[string]string{
+		"postgres": {"c_bool": "true", "c_timetz": "11:14:15+00", "c_tstz": "2024-02-29 12:14:15.25+00",
+			"c_interval": "28:05:06.5", "c_ints": "[1, null, 3]", "c_texts": `["x y", "z"]`, "c_bytea": `\x00ff10`},
+		"mariadb": {"c_num_var": "-3.141592653589790000010000000000", "c_ts": "2024-02-29 13:14:15.500000",
+			"c_tstz": "2024-02-29 12:14:15.250000", "c_bytea": "00FF10"},
+		"sqlite": {},
+	}
+	var cols []string
+	for c := range common {
+		cols = append(cols, c)
+	}
+	for _, tg := range targets {
+		read := func(id int, col string) (string, error) {
+			var q string
+			switch tg.name {
+			case "postgres":
+				q = fmt.Sprintf(`SELECT "%s"::text FROM types WHERE id = %d`, col, id)
+			case "mariadb":
+				q = fmt.Sprintf("SELECT CAST(`%s` AS CHAR) FROM types WHERE id = %d", col, id)
+				if col == "c_bytea" {
+					q = fmt.Sprintf("SELECT HEX(`%s`) FROM types WHERE id = %d", col, id)
+				}
+			default:
+				q = fmt.Sprintf(`SELECT CAST("%s" AS TEXT) FROM types WHERE id = %d`, col, id)
+				if col == "c_bytea" {
+					q = fmt.Sprintf(`SELECT CASE WHEN "%[1]s" IS NULL THEN NULL ELSE lower(hex("%[1]s")) END FROM types WHERE id = %d`, col, id)
+				}
+			}
+			var v stdsql.NullString
+			err := tg.db.QueryRowContext(ctx, q).Scan(&v)
+			if !v.Valid {
+				return "<null>", err
+			}
+			return v.String, err
+		}
+		deadline := time.Now().Add(time.Minute)
+		for {
+			_, err := read(3, "c_int2")
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				st, _ := d.Supervisor().Status("types-" + tg.name)
+				t.Fatalf("%s: rows did not arrive: %v; status %+v", tg.name, err, st)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		var bad []string
+		for _, col := range cols {
+			w, ok := want[tg.name][col]
+			if !ok {
+				w = common[col]
+			}
+			for id, wv := range map[int]string{1: w, 2: w, 3: "<null>"} {
+				got, err := read(id, col)
+				if err != nil || got != wv {
+					bad = append(bad, fmt.Sprintf("row %d %s = %q (%v), want %q", id, col, got, err, wv))
+				}
+			}
+		}
+		if len(bad) > 0 {
+			t.Errorf("%s:\n%s", tg.name, strings.Join(bad, "\n"))
+		}
+	}
+}
