@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,15 +43,12 @@ func TestMySQLRestartMidTransaction(t *testing.T) {
 		w, err := wl.txn(c, changes-wl.changes)
 		must(t, err)
 		expected = append(expected, w...)
-		if wl.changes >= changes/2 && wl.changes < changes/2+20 {
-			// One large transaction, so that the stop below lands inside it.
-			bigAt = len(expected)
-			w, err := wl.bigInsert(c, 20000)
-			must(t, err)
-			expected = append(expected, w...)
-			wl.changes += 20
-		}
 	}
+	// One large transaction last, so that the stop below lands inside it.
+	bigAt = len(expected)
+	w, err := wl.bigInsert(c, 40000)
+	must(t, err)
+	expected = append(expected, w...)
 	var wantItems, wantOrders []want
 	for _, w := range expected {
 		if w.topic == "shop.shop.items" {
@@ -101,19 +100,28 @@ func readMySQLOffset(t *testing.T, broker, name string) *offsets.MySQL {
 	return o
 }
 
-// bigInsert inserts n rows in one transaction.
+// bigInsert inserts n rows in one transaction, 1000 per statement.
 func (w *myWorkload) bigInsert(c *client.Conn, n int) ([]myWant, error) {
 	if err := c.Begin(); err != nil {
 		return nil, err
 	}
 	var wants []myWant
+	var sb strings.Builder
 	for i := 0; i < n; i++ {
 		id := w.nextID
 		w.nextID++
 		it := &myItem{ID: id, Name: "bulk", Qty: int64(i), Cents: int64(i)}
-		if _, err := c.Execute("INSERT INTO items (id, name, qty, price, data"+w.noteCol()+") VALUES (?, ?, ?, ?, ?"+w.noteArg()+")",
-			w.args(it, it.ID, it.Name, it.Qty, price(it.Cents), nil)...); err != nil {
-			return nil, err
+		if sb.Len() == 0 {
+			sb.WriteString("INSERT INTO items (id, name, qty, price) VALUES ")
+		} else {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "(%d, 'bulk', %d, %s)", id, it.Qty, price(it.Cents))
+		if (i+1)%1000 == 0 || i == n-1 {
+			if _, err := c.Execute(sb.String()); err != nil {
+				return nil, err
+			}
+			sb.Reset()
 		}
 		w.rows[id] = it
 		wants = append(wants, myWant{topic: "shop.shop.items", op: "c", key: id, after: it.payload(w.withNote)})
