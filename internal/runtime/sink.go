@@ -127,7 +127,8 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 			kgo.DisableAutoCommit(),
 			kgo.BlockRebalanceOnPoll(),
 			kgo.FetchMaxWait(250*time.Millisecond),
-			kgo.MetadataMaxAge(5*time.Second), // notice new topics matching the regexes soon
+			kgo.MetadataMinAge(500*time.Millisecond),
+			kgo.MetadataMaxAge(2*time.Second), // notice new topics matching the regexes soon
 			kgo.AdjustFetchOffsetsFn(func(_ context.Context, m map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
 				for topic, ps := range m {
 					for p := range ps {
