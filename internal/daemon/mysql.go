@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -9,16 +10,31 @@ import (
 	"github.com/sluice-cdc/sluice/configs"
 	"github.com/sluice-cdc/sluice/internal/pipeline"
 	"github.com/sluice-cdc/sluice/internal/runtime"
+	"github.com/sluice-cdc/sluice/offsets"
 	"github.com/sluice-cdc/sluice/sources/mysql"
 )
 
 // mysqlSourceConnector builds a MySQL/MariaDB source connector.
 func (d *Daemon) mysqlSourceConnector(sc *configs.Source) (runtime.Connector, error) {
-	src, err := mysql.New(MySQLOptions(sc, d.log))
+	o := MySQLOptions(sc, d.log)
+	historyTopic := o.SchemaHistoryTopic
+	o.LoadSchemaHistory = func(ctx context.Context) ([]byte, error) {
+		all, err := offsets.ReadAll(ctx, d.env.ClientOpts, historyTopic)
+		if err != nil {
+			return nil, err
+		}
+		return all[sc.Name], nil
+	}
+	src, err := mysql.New(o)
 	if err != nil {
 		return runtime.Connector{}, err
 	}
 	run := func(ctx context.Context, stored []byte, w *pipeline.SourceWriter) error {
+		// The schema history is compacted: the last record per connector
+		// is the schema at the connector's offset.
+		if err := d.env.Topics.Ensure(ctx, map[string]string{"cleanup.policy": "compact"}, historyTopic); err != nil {
+			return fmt.Errorf("kafka: %w", err)
+		}
 		return src.Run(ctx, stored, w)
 	}
 	return runtime.Connector{
@@ -56,6 +72,7 @@ func MySQLOptions(sc *configs.Source, log *slog.Logger) mysql.Options {
 		MaxBatchSize:        sc.MaxBatchSize,
 		MaxBatchWait:        time.Duration(sc.MaxBatchWait),
 		Logger:              log.With("connector", sc.Name),
+		SchemaHistoryTopic:  mysql.DefaultSchemaHistoryTopic,
 		Decoder: mysql.DecoderOptions{
 			TopicPrefix:       prefix,
 			Version:           Version,

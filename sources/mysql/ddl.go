@@ -23,11 +23,10 @@ type DDLTarget struct {
 // A statement the parser cannot read is an error only when it looks like
 // a table DDL.
 func ParseDDL(defaultDB, sql string) (targets []DDLTarget, isDDL bool, err error) {
-	p := parser.New()
-	stmt, perr := p.ParseOneStmt(sql, "", "")
+	stmt, perr := parseOne(sql)
 	if perr != nil {
 		if looksLikeTableDDL(sql) {
-			return nil, true, fmt.Errorf("parse DDL %q: %w", sql, perr)
+			return nil, true, perr
 		}
 		return nil, false, nil
 	}
@@ -101,4 +100,13 @@ func looksLikeTableDDL(sql string) bool {
 		}
 	}
 	return false
+}
+
+// parseOne parses one statement with the TiDB parser.
+func parseOne(sql string) (ast.StmtNode, error) {
+	stmt, err := parser.New().ParseOneStmt(sql, "", "")
+	if err != nil {
+		return nil, fmt.Errorf("parse DDL %q: %w", sql, err)
+	}
+	return stmt, nil
 }

@@ -29,49 +29,37 @@ func (st *streamer) ddl(ctx context.Context, h *replication.EventHeader, db, q s
 	var changes []TableChangeRef
 	truncated := false
 	for _, t := range targets {
-		switch t.Type {
-		case "CREATE", "ALTER":
-			if !st.s.captured(t.DB, t.Table) {
-				continue
-			}
-			def, ok, err := loadTable(st.conn, t.DB, t.Table)
-			if err != nil {
-				return fmt.Errorf("mysql source %s: %w", st.s.o.Name, err)
-			}
-			if !ok {
-				continue // dropped since
-			}
-			if err := st.dec.SetTable(def); err != nil {
-				return permanent("mysql source %s: %w", st.s.o.Name, err)
-			}
-			changes = append(changes, TableChangeRef{Type: t.Type, Table: def})
-		case "DROP":
-			if old, ok := st.dec.Table(t.DB, t.Table); ok {
-				st.dec.DropTable(t.DB, t.Table)
-				changes = append(changes, TableChangeRef{Type: "DROP", Table: old})
-			}
-		case "RENAME":
-			if old, ok := st.dec.Table(t.DB, t.Table); ok {
-				st.dec.DropTable(t.DB, t.Table)
-				changes = append(changes, TableChangeRef{Type: "DROP", Table: old})
-			}
-			if st.s.captured(t.NewDB, t.NewTable) {
-				def, ok, err := loadTable(st.conn, t.NewDB, t.NewTable)
-				if err != nil {
-					return fmt.Errorf("mysql source %s: %w", st.s.o.Name, err)
-				}
-				if ok {
-					if err := st.dec.SetTable(def); err != nil {
-						return permanent("mysql source %s: %w", st.s.o.Name, err)
-					}
-					changes = append(changes, TableChangeRef{Type: "CREATE", Table: def})
-				}
-			}
-		case "TRUNCATE":
-			// Debezium writes TRUNCATE to the schema-change topic
-			// without table changes.
-			truncated = truncated || st.s.captured(t.DB, t.Table)
+		// Debezium writes TRUNCATE to the schema-change topic without
+		// table changes.
+		if t.Type == "TRUNCATE" && st.s.captured(t.DB, t.Table) {
+			truncated = true
 		}
+	}
+	model := SchemaModel{Table: st.dec.Table, DBCharset: st.dbCharset, MariaDB: st.si.flavor == "mariadb"}
+	applied, ok, err := ApplyDDL(model, db, q)
+	if err != nil {
+		return permanent("mysql source %s: at %s:%d: %w", st.s.o.Name, st.file, h.LogPos-h.EventSize, err)
+	}
+	if ok {
+		for _, a := range applied {
+			switch a.Type {
+			case "DROP":
+				if _, known := st.dec.Table(a.Table.DB, a.Table.Name); known {
+					st.dec.DropTable(a.Table.DB, a.Table.Name)
+					changes = append(changes, TableChangeRef{Type: "DROP", Table: a.Table})
+				}
+			default:
+				if !st.s.captured(a.Table.DB, a.Table.Name) {
+					continue
+				}
+				if err := st.dec.SetTable(a.Table); err != nil {
+					return permanent("mysql source %s: %w", st.s.o.Name, err)
+				}
+				changes = append(changes, TableChangeRef{Type: a.Type, Table: a.Table})
+			}
+		}
+	} else if changes, err = st.catalogDDL(targets); err != nil {
+		return err
 	}
 	if len(changes) == 0 && !truncated {
 		return nil
@@ -85,5 +73,71 @@ func (st *streamer) ddl(ctx context.Context, h *replication.EventHeader, db, q s
 		TsUs:     int64(h.Timestamp) * 1_000_000,
 	}
 	ev := st.dec.SchemaChange(db, q, changes, src)
-	return st.emit(ctx, []change.Event{ev})
+	if err := st.emit(ctx, []change.Event{ev}); err != nil {
+		return err
+	}
+	gtids := ""
+	if st.gset != nil {
+		gtids = st.gset.String()
+	}
+	return st.s.writeHistory(ctx, st.em, st.dec, st.file, h.LogPos, gtids, q)
+}
+
+// catalogDDL reads the definitions a DDL statement left from the catalog:
+// for statements the schema model cannot apply from their text.
+func (st *streamer) catalogDDL(targets []DDLTarget) ([]TableChangeRef, error) {
+	var changes []TableChangeRef
+	load := func(db, name, typ string) error {
+		if !st.s.captured(db, name) {
+			return nil
+		}
+		def, ok, err := loadTable(st.conn, db, name)
+		if err != nil {
+			return fmt.Errorf("mysql source %s: %w", st.s.o.Name, err)
+		}
+		if !ok {
+			return nil // dropped since
+		}
+		if err := st.dec.SetTable(def); err != nil {
+			return permanent("mysql source %s: %w", st.s.o.Name, err)
+		}
+		changes = append(changes, TableChangeRef{Type: typ, Table: def})
+		return nil
+	}
+	for _, t := range targets {
+		switch t.Type {
+		case "CREATE", "ALTER":
+			if err := load(t.DB, t.Table, t.Type); err != nil {
+				return nil, err
+			}
+		case "DROP", "RENAME":
+			if old, ok := st.dec.Table(t.DB, t.Table); ok {
+				st.dec.DropTable(t.DB, t.Table)
+				changes = append(changes, TableChangeRef{Type: "DROP", Table: old})
+			}
+			if t.Type == "RENAME" {
+				if err := load(t.NewDB, t.NewTable, "CREATE"); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return changes, nil
+}
+
+// dbCharset returns a database's default character set.
+func (st *streamer) dbCharset(db string) string {
+	if cs, ok := st.charsets[db]; ok {
+		return cs
+	}
+	cs := "utf8mb4"
+	r, err := st.conn.Execute("SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", db)
+	if err == nil && r.RowNumber() > 0 {
+		cs = str(r, 0, 0)
+	}
+	if st.charsets == nil {
+		st.charsets = map[string]string{}
+	}
+	st.charsets[db] = cs
+	return cs
 }

@@ -80,6 +80,9 @@ func (s *Source) snapshot(ctx context.Context, conn *client.Conn, si serverInfo,
 		}
 	}
 	pos.Snapshot = offsets.SnapshotRunning
+	if err := s.writeHistory(ctx, em, dec, pos.File, pos.Pos, pos.GTIDs, ""); err != nil {
+		return nil, err
+	}
 	s.log.Info("snapshot started", "file", pos.File, "pos", pos.Pos, "gtids", pos.GTIDs, "lock_ms", time.Since(started).Milliseconds())
 
 	tables := dec.Tables()

@@ -50,8 +50,14 @@ type Options struct {
 	// transaction and how long they wait for a commit.
 	MaxBatchSize int
 	MaxBatchWait time.Duration
-	Decoder      DecoderOptions
-	Logger       *slog.Logger
+	// SchemaHistoryTopic, when set, receives the table definitions after
+	// the snapshot and after each DDL, in the same Kafka transaction as the
+	// events (the emitter must support WriteRaw). LoadSchemaHistory returns
+	// the connector's last committed record there (nil if none).
+	SchemaHistoryTopic string
+	LoadSchemaHistory  func(ctx context.Context) ([]byte, error)
+	Decoder            DecoderOptions
+	Logger             *slog.Logger
 }
 
 // Emitter receives a source's events (see the postgres source).
@@ -212,8 +218,21 @@ func (s *Source) Run(ctx context.Context, stored []byte, em Emitter) error {
 			}
 			off = pos
 		}
-		if err := s.loadAll(conn, dec); err != nil {
-			return err
+		fromHistory := false
+		if off.Snapshot != "" || off.Rows > 0 || stored != nil {
+			if fromHistory, err = s.loadHistory(ctx, dec); err != nil {
+				return err
+			}
+		}
+		if !fromHistory {
+			// First start without a snapshot, or no history yet: the
+			// current definitions, recorded for the next restart.
+			if err := s.loadAll(conn, dec); err != nil {
+				return err
+			}
+			if err := s.writeHistory(ctx, em, dec, off.File, off.Pos, off.GTIDs, ""); err != nil {
+				return err
+			}
 		}
 	}
 	return s.stream(ctx, conn, si, dec, off, em)

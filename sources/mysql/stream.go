@@ -51,7 +51,8 @@ type streamer struct {
 	dirty         bool // off moved without a commit
 	broken        bool // an Emit or Commit failed: the open batch must not be committed
 
-	evs []change.Event
+	evs      []change.Event
+	charsets map[string]string // database default character sets
 }
 
 func (s *Source) stream(ctx context.Context, conn *client.Conn, si serverInfo, dec *Decoder, off *offsets.MySQL, em Emitter) error {
