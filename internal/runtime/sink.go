@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/change"
@@ -83,9 +85,10 @@ const (
 )
 
 // SinkTask returns the Run function of a sink connector: a read_committed
-// consumer in group sluice-<name> that starts every assigned partition at
-// the position stored in the target (open's writer), hands batches to the
-// writer, and commits the group's offsets afterwards, for monitoring only.
+// consumer of every partition of the matching topics (new topics are picked
+// up within seconds) that starts each partition at the position stored in
+// the target (open's writer), hands batches to the writer, and commits the
+// offsets to group sluice-<name> afterwards, for monitoring only.
 func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx context.Context) (SinkWriter, error)) func(context.Context) error {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 1000
@@ -113,43 +116,78 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 			stored = map[string]map[int32]int64{}
 		}
 		pos := &positions{m: stored}
-		patterns := make([]string, len(o.Topics))
+		res := make([]*regexp.Regexp, len(o.Topics))
 		for i, t := range o.Topics {
-			patterns[i] = "^(?:" + t + ")$"
+			re, err := regexp.Compile("^(?:" + t + ")$")
+			if err != nil {
+				return permanentError{fmt.Errorf("sink %s: topic pattern %q: %w", o.Name, t, err)}
+			}
+			res[i] = re
 		}
+		// Partitions are assigned directly, not through a consumer group:
+		// the target's offsets table says where to start, and a restarted
+		// (or kill -9ed) sink starts at once instead of waiting for a dead
+		// group member's session to expire.
 		opts := append([]kgo.Opt{}, env.ClientOpts...)
 		opts = append(opts,
-			kgo.ConsumerGroup("sluice-"+o.Name),
-			kgo.ConsumeTopics(patterns...),
-			kgo.ConsumeRegex(),
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-			kgo.DisableAutoCommit(),
-			kgo.BlockRebalanceOnPoll(),
 			kgo.FetchMaxWait(250*time.Millisecond),
-			kgo.MetadataMinAge(500*time.Millisecond),
-			kgo.MetadataMaxAge(2*time.Second), // notice new topics matching the regexes soon
-			kgo.AdjustFetchOffsetsFn(func(_ context.Context, m map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
-				for topic, ps := range m {
-					for p := range ps {
-						if next, ok := pos.get(topic, p); ok {
-							ps[p] = kgo.NewOffset().At(next).WithEpoch(-1)
-						} else {
-							ps[p] = kgo.NewOffset().AtStart()
-						}
-					}
-				}
-				return m, nil
-			}),
+			kgo.MetadataMinAge(250*time.Millisecond), // start on newly found partitions at once
 		)
 		cl, err := kgo.NewClient(opts...)
 		if err != nil {
 			return fmt.Errorf("kafka consumer: %w", err)
 		}
-		defer cl.CloseAllowingRebalance()
+		defer cl.Close()
+		adm := kadm.NewClient(cl)
+		group := "sluice-" + o.Name
+		assigned := map[string]map[int32]bool{}
+		var lastDiscover time.Time
+		discover := func() error {
+			lastDiscover = time.Now()
+			md, err := adm.Metadata(ctx)
+			if err != nil {
+				return fmt.Errorf("kafka: list topics: %w", err)
+			}
+			add := map[string]map[int32]kgo.Offset{}
+			for _, td := range md.Topics.Sorted() {
+				if td.Err != nil || !matchAny(res, td.Topic) {
+					continue
+				}
+				for _, pd := range td.Partitions.Sorted() {
+					if assigned[td.Topic][pd.Partition] {
+						continue
+					}
+					if assigned[td.Topic] == nil {
+						assigned[td.Topic] = map[int32]bool{}
+					}
+					assigned[td.Topic][pd.Partition] = true
+					if add[td.Topic] == nil {
+						add[td.Topic] = map[int32]kgo.Offset{}
+					}
+					if next, ok := pos.get(td.Topic, pd.Partition); ok {
+						add[td.Topic][pd.Partition] = kgo.NewOffset().At(next)
+					} else {
+						add[td.Topic][pd.Partition] = kgo.NewOffset().AtStart()
+					}
+				}
+			}
+			if len(add) > 0 {
+				log.Debug("consuming partitions", "partitions", fmt.Sprint(add))
+				cl.AddConsumePartitions(add)
+			}
+			return nil
+		}
 
 		for {
-			fs := cl.PollRecords(ctx, o.BatchSize)
+			if time.Since(lastDiscover) >= 2*time.Second {
+				if err := discover(); err != nil {
+					return err
+				}
+			}
+			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			fs := cl.PollRecords(pctx, o.BatchSize)
+			cancel()
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -158,7 +196,7 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 			}
 			var ferr error
 			fs.EachError(func(t string, p int32, err error) {
-				if ferr == nil && !errors.Is(err, context.Canceled) {
+				if ferr == nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 					ferr = fmt.Errorf("kafka: fetch %s/%d: %w", t, p, err)
 				}
 			})
@@ -167,7 +205,6 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 			}
 			krecs := fs.Records()
 			if len(krecs) == 0 {
-				cl.AllowRebalance()
 				continue
 			}
 			batch := make([]SinkRecord, len(krecs))
@@ -208,11 +245,36 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 			status.Batches.Add(1)
 			status.Rejected.Add(rejected)
 			// For monitoring only: the target's offsets table is the truth.
-			if err := cl.CommitRecords(ctx, krecs...); err != nil && ctx.Err() == nil {
-				log.Debug("commit group offsets", "err", err)
-			}
-			cl.AllowRebalance()
+			commitGroup(ctx, adm, group, krecs, log)
 		}
+	}
+}
+
+func matchAny(res []*regexp.Regexp, topic string) bool {
+	for _, re := range res {
+		if re.MatchString(topic) {
+			return true
+		}
+	}
+	return false
+}
+
+// commitGroup commits the batch's offsets to the group, so that Kafka
+// tools show the sink's lag. Failures are only logged.
+func commitGroup(ctx context.Context, adm *kadm.Client, group string, recs []*kgo.Record, log *slog.Logger) {
+	os := kadm.Offsets{}
+	for _, r := range recs {
+		if cur, ok := os.Lookup(r.Topic, r.Partition); ok && cur.At > r.Offset+1 {
+			continue
+		}
+		os.Add(kadm.Offset{Topic: r.Topic, Partition: r.Partition, At: r.Offset + 1, LeaderEpoch: -1})
+	}
+	resp, err := adm.CommitOffsets(ctx, group, os)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil && ctx.Err() == nil {
+		log.Debug("commit group offsets (monitoring only)", "group", group, "err", err)
 	}
 }
 
