@@ -21,6 +21,13 @@ func TestMySQLRestartMidTransaction(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e: -short")
 	}
+	t.Run("sluice restarted", func(t *testing.T) { testMySQLInterrupt(t, false) })
+	// The binlog connection is killed on the server: the connector fails,
+	// the supervisor restarts it, and it resumes from the transaction start.
+	t.Run("binlog connection killed", func(t *testing.T) { testMySQLInterrupt(t, true) })
+}
+
+func testMySQLInterrupt(t *testing.T, kill bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	my := harness.StartMariaDB(t)
@@ -70,6 +77,23 @@ func TestMySQLRestartMidTransaction(t *testing.T) {
 		}
 	}
 	_ = bigAt
+	if kill {
+		rows, err := my.Query(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")
+		must(t, err)
+		if len(rows) != 1 {
+			t.Fatalf("binlog dump threads: %v", rows)
+		}
+		must(t, my.Exec(ctx, "KILL "+rows[0][0]))
+		rest := items.next(len(wantItems), 2*time.Minute)
+		for i, r := range rest {
+			checkRecord(t, i, r, wantItems[i])
+		}
+		for i, r := range orders.next(len(wantOrders), time.Minute) {
+			checkRecord(t, i, r, wantOrders[i])
+		}
+		items.none(time.Second)
+		return
+	}
 	stop()
 	off := readMySQLOffset(t, broker, "shop")
 	t.Logf("stored offset at the stop: %+v", off)
