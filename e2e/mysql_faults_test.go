@@ -13,6 +13,7 @@ import (
 	"github.com/sluice-cdc/sluice/internal/harness"
 	"github.com/sluice-cdc/sluice/internal/kafka"
 	"github.com/sluice-cdc/sluice/internal/runtime"
+	"github.com/sluice-cdc/sluice/sources/mysql"
 )
 
 func mySourceYAML(name, dsn string, extra ...string) string {
@@ -118,10 +119,8 @@ func TestMySQLFaults(t *testing.T) {
 	t.Run("table without primary key has null keys", func(t *testing.T) {
 		d := runDaemon(t, mySourceYAML("nopk", my.DSN(""), "tables: [app.audit]", "snapshot: never"))
 		c := newConsumer(t, d.Brokers(), "nopk.app.audit")
-		// snapshot: never starts at the binlog's end once running; wait for
-		// it by writing until the first change shows up.
-		waitRunning(t, d, "nopk")
-		time.Sleep(2 * time.Second)
+		// snapshot: never starts at the binlog's end once streaming.
+		waitStatus(t, d, "nopk", time.Minute, myStreaming)
 		must(t, my.Exec(ctx, `USE app; INSERT INTO audit VALUES (1, 'login'); UPDATE audit SET what = 'logout' WHERE at = 1; DELETE FROM audit WHERE at = 1;`))
 		recs := c.next(4, time.Minute)
 		for i, op := range []string{"c", "u", "d", "tombstone"} {
@@ -177,7 +176,8 @@ func TestMySQLFaults(t *testing.T) {
 	})
 }
 
-func waitRunning(t *testing.T, d *daemon.Daemon, name string) {
-	t.Helper()
-	waitStatus(t, d, name, time.Minute, func(st runtime.Status) bool { return st.State == runtime.StateRunning })
+// myStreaming reports whether a MySQL source has reached the streaming phase.
+func myStreaming(st runtime.Status) bool {
+	d, ok := st.Details.(mysql.StatusSnapshot)
+	return st.State == runtime.StateRunning && ok && d.State == "streaming"
 }

@@ -38,10 +38,11 @@ func (d *Daemon) mysqlSourceConnector(sc *configs.Source) (runtime.Connector, er
 		return src.Run(ctx, stored, w)
 	}
 	return runtime.Connector{
-		Name: sc.Name,
-		Kind: "source",
-		Type: sc.Type,
-		Run:  runtime.SourceTask(d.env, sc.Name, change.JSONOptions{Schemas: sc.Schemas}, run),
+		Name:    sc.Name,
+		Kind:    "source",
+		Type:    sc.Type,
+		Run:     runtime.SourceTask(d.env, sc.Name, change.JSONOptions{Schemas: sc.Schemas}, run),
+		Details: func() any { return src.Status().Snapshot() },
 	}, nil
 }
 

@@ -22,6 +22,7 @@ import (
 // with a "snapshot running" offset, the last one with "snapshot done".
 func (s *Source) snapshot(ctx context.Context, conn *client.Conn, si serverInfo, dec *Decoder, em Emitter) (*offsets.MySQL, error) {
 	started := time.Now()
+	s.status.setState("snapshot")
 	snap, err := s.connect()
 	if err != nil {
 		return nil, err
@@ -170,16 +171,17 @@ func (sr *snapshotReader) readTable(ctx context.Context, t Table) error {
 		sr.hold(ev)
 		n++
 		sr.total++
+		if n%1024 == 0 {
+			sr.s.status.addRows(t.ID(), 1024)
+		}
 		if n%sr.s.o.SnapshotFetchSize == 0 {
 			src.TsUs = time.Now().UnixMicro()
 			return sr.flush(ctx, false)
 		}
 		return nil
 	}, nil)
-	if err != nil {
-		return err
-	}
-	return nil
+	sr.s.status.addRows(t.ID(), int64(n%1024))
+	return err
 }
 
 func (sr *snapshotReader) hold(ev change.Event) {
@@ -201,6 +203,7 @@ func (sr *snapshotReader) flush(ctx context.Context, final bool) error {
 		if err := sr.em.Emit(ctx, sr.pending); err != nil {
 			return fmt.Errorf("mysql source %s: snapshot: %w", sr.s.o.Name, err)
 		}
+		sr.s.status.addEvents(len(sr.pending), 0)
 		sr.pending = sr.pending[:0]
 	}
 	if err := sr.em.Commit(ctx, sr.off.Marshal()); err != nil {

@@ -74,7 +74,11 @@ type Source struct {
 	log     *slog.Logger
 	include []*regexp.Regexp
 	exclude []*regexp.Regexp
+	status  *Status
 }
+
+// Status returns the connector's live status.
+func (s *Source) Status() *Status { return s.status }
 
 // New validates o and returns a Source.
 func New(o Options) (*Source, error) {
@@ -116,7 +120,7 @@ func New(o Options) (*Source, error) {
 	default:
 		return nil, fmt.Errorf("mysql source %s: unknown snapshot mode %q", o.Name, o.SnapshotMode)
 	}
-	s := &Source{o: o, log: o.Logger}
+	s := &Source{o: o, log: o.Logger, status: &Status{}}
 	var err error
 	if s.ci, err = parseDSN(o.DSN); err != nil {
 		return nil, fmt.Errorf("mysql source %s: %w", o.Name, err)
@@ -163,6 +167,7 @@ func (s *Source) Run(ctx context.Context, stored []byte, em Emitter) error {
 			return permanent("mysql source %s: %w", s.o.Name, err)
 		}
 	}
+	s.status.setState("starting")
 	conn, err := s.connect()
 	if err != nil {
 		return err
@@ -195,10 +200,12 @@ func (s *Source) Run(ctx context.Context, stored []byte, em Emitter) error {
 			return err
 		}
 		if s.o.SnapshotMode == SnapshotInitialOnly {
+			s.status.setState("finished")
 			return nil
 		}
 	} else {
 		if s.o.SnapshotMode == SnapshotInitialOnly {
+			s.status.setState("finished")
 			return nil
 		}
 		if off != nil && off.File != "" {

@@ -94,6 +94,8 @@ func (s *Source) stream(ctx context.Context, conn *client.Conn, si serverInfo, d
 	if err != nil {
 		return s.classify("start binlog sync", err)
 	}
+	s.status.setState("streaming")
+	s.status.setPosition(off.File, off.Pos, off.GTIDs)
 	s.log.Info("streaming changes", "file", off.File, "pos", off.Pos, "gtids", off.GTIDs, "skip_rows", off.Rows)
 	st.lastHeartbeat = time.Now()
 	err = st.loop(ctx, bs)
@@ -317,6 +319,7 @@ func (st *streamer) emit(ctx context.Context, evs []change.Event) error {
 		return err
 	}
 	st.batchEvents += len(evs)
+	st.s.status.addEvents(len(evs), evs[len(evs)-1].Source.TsUs)
 	st.off.File, st.off.Pos, st.off.GTIDs, st.off.Rows = st.txFile, st.txPos, st.txGsetPrev, st.txRows
 	if st.off.File == "" {
 		st.off.File = st.file
@@ -358,6 +361,7 @@ func (st *streamer) commitBatch(ctx context.Context) error {
 	}
 	st.batchEvents = 0
 	st.dirty = false
+	st.s.status.setPosition(st.off.File, st.off.Pos, st.off.GTIDs)
 	return nil
 }
 
