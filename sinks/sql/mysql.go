@@ -181,6 +181,7 @@ func mysqlConfig(dsn string) (*mysql.Config, error) {
 	c.DBName = strings.TrimPrefix(u.Path, "/")
 	c.Loc = time.UTC
 	c.InterpolateParams = true
+	c.ClientFoundRows = true // UPDATE reports matched rows (the offsets fence)
 	c.Params = map[string]string{"time_zone": "'+00:00'", "sql_mode": "CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')"}
 	for k, vs := range u.Query() {
 		if len(vs) > 0 {

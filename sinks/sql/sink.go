@@ -82,6 +82,10 @@ type Sink struct {
 	log    *slog.Logger
 	tables map[tableID]*table
 	topics map[string]change.Source // last source block seen per topic (for tombstones)
+	// committed is the next offset per partition as last read from or
+	// written to sluice_offsets.
+	committed map[topicPartition]int64
+	loaded    bool // committed was read
 
 	rows atomic.Int64 // statements' rows applied
 }
@@ -114,7 +118,7 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 	if !ok {
 		return nil, errors.New("sql sink: DSN needs a scheme: postgres://, mysql:// or sqlite://")
 	}
-	s := &Sink{o: o, log: o.Logger, tables: map[tableID]*table{}, topics: map[string]change.Source{}}
+	s := &Sink{o: o, log: o.Logger, tables: map[tableID]*table{}, topics: map[string]change.Source{}, committed: map[topicPartition]int64{}}
 	var err error
 	switch strings.ToLower(scheme) {
 	case "postgres", "postgresql":
@@ -192,6 +196,7 @@ func (s *Sink) Positions(ctx context.Context) (map[string]map[int32]int64, error
 	}
 	defer rows.Close()
 	out := map[string]map[int32]int64{}
+	s.committed = map[topicPartition]int64{}
 	for rows.Next() {
 		var topic string
 		var p int32
@@ -203,10 +208,12 @@ func (s *Sink) Positions(ctx context.Context) (map[string]map[int32]int64, error
 			out[topic] = map[int32]int64{}
 		}
 		out[topic][p] = next
+		s.committed[topicPartition{topic, p}] = next
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sql sink: read %s: %w", OffsetsTable, err)
 	}
+	s.loaded = true
 	return out, nil
 }
 
@@ -230,6 +237,11 @@ func (e *RecordError) Unwrap() error { return e.Err }
 func (s *Sink) Write(ctx context.Context, recs []Record, reject Reject) error {
 	if len(recs) == 0 {
 		return nil
+	}
+	if !s.loaded {
+		if _, err := s.Positions(ctx); err != nil {
+			return err
+		}
 	}
 	ops := make([]op, len(recs))
 	for i := range recs {
@@ -326,18 +338,41 @@ func (s *Sink) commit(ctx context.Context, apply func(*stdsql.Tx) (int, error), 
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sql sink: commit: %w", err)
 	}
+	for tp, next := range offsets {
+		s.committed[tp] = next
+	}
 	return n, nil
 }
 
+// storeOffsets moves each partition's next offset from the value this
+// sink last read or wrote to the batch's, and fails if another writer moved
+// it in between (a second instance of the sink): the target's offsets table
+// fences concurrent writers, so no change is applied twice.
 func (s *Sink) storeOffsets(ctx context.Context, tx *stdsql.Tx, offsets map[topicPartition]int64) error {
-	cols := []string{"sink", "topic", "partition", "next_offset"}
-	rows := make([][]any, 0, len(offsets))
-	for tp, next := range offsets {
-		rows = append(rows, []any{s.o.Name, tp.topic, int64(tp.partition), next})
-	}
 	q := qualified(s.d, s.offsetsID())
-	if _, err := s.insertRows(ctx, tx, q, cols, rows, s.d.upsertSuffix([]string{"sink", "topic", "partition"}, cols)); err != nil {
-		return fmt.Errorf("sql sink: store offsets: %w", err)
+	var fresh [][]any
+	for tp, next := range offsets {
+		old, ok := s.committed[tp]
+		if !ok {
+			fresh = append(fresh, []any{s.o.Name, tp.topic, int64(tp.partition), next})
+			continue
+		}
+		upd := fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s = %s AND %s = %s AND %s = %s AND %s = %s", q,
+			s.d.quote("next_offset"), s.d.placeholder(1), s.d.quote("sink"), s.d.placeholder(2),
+			s.d.quote("topic"), s.d.placeholder(3), s.d.quote("partition"), s.d.placeholder(4),
+			s.d.quote("next_offset"), s.d.placeholder(5))
+		res, err := tx.ExecContext(ctx, upd, next, s.o.Name, tp.topic, int64(tp.partition), old)
+		if err != nil {
+			return fmt.Errorf("sql sink: store offsets: %v", err) // not a record's fault: no %w
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("sql sink: %s: the next offset of %s/%d is no longer %d: another instance of sink %s wrote to this database; restarting from the stored offsets",
+				OffsetsTable, tp.topic, tp.partition, old, s.o.Name)
+		}
+	}
+	cols := []string{"sink", "topic", "partition", "next_offset"}
+	if _, err := s.insertRows(ctx, tx, q, cols, fresh, ""); err != nil {
+		return fmt.Errorf("sql sink: store offsets (another instance of sink %s may be writing to this database): %v", s.o.Name, err)
 	}
 	return nil
 }

@@ -270,6 +270,28 @@ func TestRoundTrip(t *testing.T) {
 			if n != 0 {
 				t.Errorf("rows after truncate = %d", n)
 			}
+			// A second instance of the sink on the same target is fenced by
+			// sluice_offsets: its write fails instead of applying twice.
+			s2, err := Open(ctx, Options{Name: "rt", DSN: tg.dsn, Table: "${source.table}", DeleteEnabled: true, AutoCreate: true, AutoEvolve: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s2.Close()
+			if _, err := s2.Positions(ctx); err != nil {
+				t.Fatal(err)
+			}
+			dup := recs(ev(change.OpCreate, 7, nil, fullRow(sc2, 7, "seven")))
+			dup[0].Offset = 40
+			if err := s.Write(ctx, dup, noReject(t)); err != nil {
+				t.Fatal(err)
+			}
+			err = s2.Write(ctx, dup, noReject(t))
+			if err == nil || !strings.Contains(err.Error(), "another instance") {
+				t.Errorf("second instance's write: err = %v, want it fenced", err)
+			}
+			if pos, _ := s2.Positions(ctx); pos["srv.public.t"][0] != 41 {
+				t.Errorf("positions = %v, want 41", pos)
+			}
 		})
 	}
 }
