@@ -1,0 +1,175 @@
+package mysql
+
+import (
+	"context"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/sluice-cdc/sluice/change"
+	"github.com/sluice-cdc/sluice/offsets"
+)
+
+// fakeEmitter records what the stream state machine hands to Kafka.
+type fakeEmitter struct {
+	events  []change.Event
+	commits []*offsets.MySQL
+}
+
+func (f *fakeEmitter) Emit(_ context.Context, evs []change.Event) error {
+	f.events = append(f.events, evs...)
+	return nil
+}
+func (f *fakeEmitter) Heartbeat(context.Context, string, int64) error { return nil }
+func (f *fakeEmitter) Commit(_ context.Context, b []byte) error {
+	o, err := offsets.UnmarshalMySQL(b)
+	if err != nil {
+		return err
+	}
+	f.commits = append(f.commits, o)
+	return nil
+}
+
+const testUUID = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+
+func newTestStreamer(t *testing.T, flavor string, gtids string, resumeRows int64) (*streamer, *fakeEmitter) {
+	t.Helper()
+	s, err := New(Options{Name: "t", DSN: "mysql://root@127.0.0.1:3306", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Decoder: DecoderOptions{TopicPrefix: "p", Tombstones: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.o.MaxBatchWait = 0 // commit at every transaction end
+	dec := NewDecoder(s.o.Decoder)
+	if err := dec.SetTable(testTable()); err != nil {
+		t.Fatal(err)
+	}
+	g, err := gomysql.ParseGTIDSet(flavor, gtids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	em := &fakeEmitter{}
+	st := &streamer{s: s, si: serverInfo{flavor: flavor, gtid: true}, dec: dec, em: em, gset: g, file: "bin.000001",
+		resumeRows: resumeRows, first: true, off: offsets.MySQL{File: "bin.000001", Pos: 100, GTIDs: gtids}}
+	return st, em
+}
+
+func hdr(t replication.EventType, pos, size uint32) *replication.EventHeader {
+	return &replication.EventHeader{EventType: t, LogPos: pos + size, EventSize: size, ServerID: 7, Timestamp: 1700000000}
+}
+
+func uuidBytes(t *testing.T) []byte {
+	b, err := hex.DecodeString(strings.ReplaceAll(testUUID, "-", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// mysqlTxn is a MySQL 8 transaction as the binlog carries it: GTID, BEGIN,
+// table map + rows (two inserts), XID.
+func mysqlTxn(t *testing.T, st *streamer) error {
+	ctx := context.Background()
+	evs := []*replication.BinlogEvent{
+		{Header: hdr(replication.GTID_EVENT, 100, 50), Event: &replication.GTIDEvent{SID: uuidBytes(t), GNO: 6}},
+		{Header: hdr(replication.QUERY_EVENT, 150, 50), Event: &replication.QueryEvent{Query: []byte("BEGIN"), SlaveProxyID: 42}},
+		{Header: hdr(replication.WRITE_ROWS_EVENTv2, 200, 100), Event: &replication.RowsEvent{
+			Table: &replication.TableMapEvent{Schema: []byte("shop"), Table: []byte("items")},
+			Rows:  [][]any{{int64(1), "a"}, {int64(2), "b"}},
+		}},
+		{Header: hdr(replication.XID_EVENT, 300, 31), Event: &replication.XIDEvent{}},
+	}
+	for _, ev := range evs {
+		if err := st.handle(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestStreamMySQLFlavorOffsets(t *testing.T) {
+	st, em := newTestStreamer(t, gomysql.MySQLFlavor, testUUID+":1-5", 0)
+	if err := mysqlTxn(t, st); err != nil {
+		t.Fatal(err)
+	}
+	if len(em.events) != 2 {
+		t.Fatalf("events: %d", len(em.events))
+	}
+	src := em.events[1].Source
+	if src.GTID != testUUID+":6" || src.File != "bin.000001" || src.Pos != 200 || src.Row != 1 || src.Thread != 42 || src.ServerID != 7 || src.TsUs != 1700000000_000000 {
+		t.Errorf("source: %+v", src)
+	}
+	if len(em.commits) != 1 {
+		t.Fatalf("commits: %d", len(em.commits))
+	}
+	if o := em.commits[0]; o.File != "bin.000001" || o.Pos != 331 || o.GTIDs != testUUID+":1-6" || o.Rows != 0 {
+		t.Errorf("offset after the transaction: %+v", o)
+	}
+}
+
+func TestStreamResumeSkipsWrittenRows(t *testing.T) {
+	// The first row of the transaction was written before a restart.
+	st, em := newTestStreamer(t, gomysql.MySQLFlavor, testUUID+":1-5", 1)
+	if err := mysqlTxn(t, st); err != nil {
+		t.Fatal(err)
+	}
+	if len(em.events) != 1 || em.events[0].After.Values[0] != int64(2) {
+		t.Fatalf("events after resume: %+v", em.events)
+	}
+	// A split inside the transaction stores its start and the rows written.
+	st, em = newTestStreamer(t, gomysql.MySQLFlavor, testUUID+":1-5", 0)
+	st.s.o.MaxBatchSize = 0 // 8*0: commit after every rows event
+	if err := mysqlTxn(t, st); err != nil {
+		t.Fatal(err)
+	}
+	if len(em.commits) != 1 || !st.dirty {
+		t.Fatalf("commits: %d, dirty %v", len(em.commits), st.dirty)
+	}
+	if o := em.commits[0]; o.Pos != 100 || o.GTIDs != testUUID+":1-5" || o.Rows != 2 {
+		t.Errorf("offset inside the transaction: %+v", o)
+	}
+	// The position after the transaction waits for the next commit.
+	if st.off.Pos != 331 || st.off.Rows != 0 || st.off.GTIDs != testUUID+":1-6" {
+		t.Errorf("pending offset: %+v", st.off)
+	}
+}
+
+func TestStreamMariaDBDDL(t *testing.T) {
+	st, em := newTestStreamer(t, gomysql.MariaDBFlavor, "0-1-5", 0)
+	ctx := context.Background()
+	evs := []*replication.BinlogEvent{
+		{Header: hdr(replication.MARIADB_GTID_EVENT, 100, 40), Event: &replication.MariadbGTIDEvent{
+			GTID: gomysql.MariadbGTID{DomainID: 0, ServerID: 1, SequenceNumber: 6}, Flags: replication.BINLOG_MARIADB_FL_STANDALONE}},
+		{Header: hdr(replication.QUERY_EVENT, 140, 80), Event: &replication.QueryEvent{Schema: []byte("shop"),
+			Query: []byte("ALTER TABLE items ADD COLUMN qty INT NOT NULL")}},
+		{Header: hdr(replication.MARIADB_GTID_EVENT, 220, 40), Event: &replication.MariadbGTIDEvent{
+			GTID: gomysql.MariadbGTID{DomainID: 0, ServerID: 1, SequenceNumber: 7}}},
+		{Header: hdr(replication.WRITE_ROWS_EVENTv1, 260, 60), Event: &replication.RowsEvent{
+			Table: &replication.TableMapEvent{Schema: []byte("shop"), Table: []byte("items")},
+			Rows:  [][]any{{int64(3), "c", int32(9)}},
+		}},
+		{Header: hdr(replication.XID_EVENT, 320, 31), Event: &replication.XIDEvent{}},
+	}
+	for _, ev := range evs {
+		if err := st.handle(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(em.events) != 2 || em.events[0].SchemaChange == nil || em.events[1].Op != change.OpCreate {
+		t.Fatalf("events: %+v", em.events)
+	}
+	if sc := em.events[0].SchemaChange; sc.DDL == "" || len(sc.TableChanges) != 1 || len(sc.TableChanges[0].Table.Columns) != 3 {
+		t.Errorf("schema change: %+v", sc)
+	}
+	if v := em.events[1].After.Values; len(v) != 3 || v[2] != int32(9) || em.events[1].Source.GTID != "0-1-7" {
+		t.Errorf("row after the DDL: %v %+v", v, em.events[1].Source)
+	}
+	if o := em.commits[len(em.commits)-1]; o.Pos != 351 || o.GTIDs != "0-1-7" {
+		t.Errorf("offset: %+v", o)
+	}
+}
