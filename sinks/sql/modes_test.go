@@ -102,7 +102,9 @@ func TestModes(t *testing.T) {
 
 			// record_value with flattened rows (no key, no op).
 			rv := open(Options{Name: "rv", Table: "m_value", PrimaryKeyMode: PrimaryKeyRecordValue, PrimaryKeyFields: []string{"id"}, DeleteEnabled: true})
-			flat := func(id int32, v string) *change.Event { return &change.Event{After: small(id, v), RowSchema: smallSchema} }
+			flat := func(id int32, v string) *change.Event {
+				return &change.Event{After: small(id, v), RowSchema: smallSchema}
+			}
 			if err := write(rv, noReject(t), flat(1, "x"), flat(1, "y"), flat(2, "z")); err != nil {
 				t.Fatal(err)
 			}
