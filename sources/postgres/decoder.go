@@ -445,6 +445,19 @@ func (d *Decoder) table(relID uint32) (*tableState, error) {
 	return t, nil
 }
 
+// rowTable returns the table of a row message of kind op ("insert",
+// "update", "delete"); the message must carry the tuple tup.
+func (d *Decoder) rowTable(relID uint32, tup *pglogrepl.TupleData, op string) (*tableState, error) {
+	t, err := d.table(relID)
+	if err != nil {
+		return nil, err
+	}
+	if tup == nil {
+		return nil, fmt.Errorf("%s: %s: %w", t.id, op, errNoTuple)
+	}
+	return t, nil
+}
+
 // Insert decodes an insert into a create event.
 func (d *Decoder) Insert(m *pglogrepl.InsertMessage, lsn pglogrepl.LSN) ([]change.Event, error) {
 	return d.AppendInsert(make([]change.Event, 0, 1), m, lsn)
@@ -472,12 +485,9 @@ func (d *Decoder) AppendInsert(dst []change.Event, m *pglogrepl.InsertMessage, l
 	if m == nil {
 		return dst, errNoTuple
 	}
-	t, err := d.table(m.RelationID)
+	t, err := d.rowTable(m.RelationID, m.Tuple, "insert")
 	if err != nil {
 		return dst, err
-	}
-	if m.Tuple == nil {
-		return dst, fmt.Errorf("%s: insert: %w", t.id, errNoTuple)
 	}
 	a := t.newArena(m.Tuple, nil)
 	after, key, err := d.decodeTuple(t, m.Tuple, nil, nil, a)
@@ -500,12 +510,9 @@ func (d *Decoder) AppendUpdate(dst []change.Event, m *pglogrepl.UpdateMessage, l
 	if m == nil {
 		return dst, errNoTuple
 	}
-	t, err := d.table(m.RelationID)
+	t, err := d.rowTable(m.RelationID, m.NewTuple, "update")
 	if err != nil {
 		return dst, err
-	}
-	if m.NewTuple == nil {
-		return dst, fmt.Errorf("%s: update: %w", t.id, errNoTuple)
 	}
 	var old *pglogrepl.TupleData
 	if m.OldTuple != nil {
@@ -539,13 +546,7 @@ func (d *Decoder) AppendUpdate(dst []change.Event, m *pglogrepl.UpdateMessage, l
 	// __debezium.newkey = newKey on it and its tombstone), then create of
 	// the new key (header __debezium.oldkey = oldKey). The headers need
 	// change.Event.Headers, which does not exist yet.
-	dst = append(dst, change.Event{
-		Topic: t.topic, Op: change.OpDelete, Key: oldKey, RowSchema: t.rowSchema,
-		Before: before, Source: src, TsUs: ts, Transaction: d.txBlock(t, lsn, a),
-	})
-	if d.opts.Tombstones {
-		dst = append(dst, change.Event{Topic: t.topic, Key: oldKey, Source: src, TsUs: ts, Tombstone: true})
-	}
+	dst = d.appendDelete(dst, t, oldKey, before, src, ts, lsn, a)
 	return append(dst, change.Event{
 		Topic: t.topic, Op: change.OpCreate, Key: newKey, RowSchema: t.rowSchema,
 		After: after, Source: src, TsUs: ts, Transaction: d.txBlock(t, lsn, a),
@@ -559,12 +560,9 @@ func (d *Decoder) AppendDelete(dst []change.Event, m *pglogrepl.DeleteMessage, l
 	if m == nil {
 		return dst, errNoTuple
 	}
-	t, err := d.table(m.RelationID)
+	t, err := d.rowTable(m.RelationID, m.OldTuple, "delete")
 	if err != nil {
 		return dst, err
-	}
-	if m.OldTuple == nil {
-		return dst, fmt.Errorf("%s: delete: %w", t.id, errNoTuple)
 	}
 	a := t.newArena(m.OldTuple, nil)
 	before, key, err := d.decodeTuple(t, m.OldTuple, nil, nil, a)
@@ -573,6 +571,12 @@ func (d *Decoder) AppendDelete(dst []change.Event, m *pglogrepl.DeleteMessage, l
 	}
 	src := d.source(t, lsn, a)
 	ts := d.opts.Now().UnixMicro()
+	return d.appendDelete(dst, t, key, before, src, ts, lsn, a), nil
+}
+
+// appendDelete appends the delete event of key, with the before image
+// before, and with Tombstones its tombstone.
+func (d *Decoder) appendDelete(dst []change.Event, t *tableState, key, before *change.Struct, src change.Source, ts int64, lsn pglogrepl.LSN, a *arena) []change.Event {
 	dst = append(dst, change.Event{
 		Topic: t.topic, Op: change.OpDelete, Key: key, RowSchema: t.rowSchema,
 		Before: before, Source: src, TsUs: ts, Transaction: d.txBlock(t, lsn, a),
@@ -580,7 +584,7 @@ func (d *Decoder) AppendDelete(dst []change.Event, m *pglogrepl.DeleteMessage, l
 	if d.opts.Tombstones {
 		dst = append(dst, change.Event{Topic: t.topic, Key: key, Source: src, TsUs: ts, Tombstone: true})
 	}
-	return dst, nil
+	return dst
 }
 
 // AppendTruncate is Truncate appending to dst: one op "t" event per table,

@@ -403,11 +403,7 @@ type codec struct {
 // (Debezium has no mapping for the type and include.unknown.datatypes is
 // off, or it is an array type Debezium never maps).
 func ColumnSchema(c Column, opts DecoderOptions) (*change.Schema, error) {
-	cfg, err := newConfig(&opts)
-	if err != nil {
-		return nil, err
-	}
-	cd, err := compileColumn(c, cfg)
+	cd, err := compileWithOptions(c, &opts)
 	if err != nil {
 		return nil, err
 	}
@@ -419,11 +415,7 @@ func ColumnSchema(c Column, opts DecoderOptions) (*change.Schema, error) {
 // Connect physical value. It compiles the column on every call; the decoder
 // compiles each column once per table definition instead.
 func DecodeText(c Column, opts DecoderOptions, text []byte) (any, error) {
-	cfg, err := newConfig(&opts)
-	if err != nil {
-		return nil, err
-	}
-	cd, err := compileColumn(c, cfg)
+	cd, err := compileWithOptions(c, &opts)
 	if err != nil {
 		return nil, err
 	}
@@ -435,6 +427,15 @@ func DecodeText(c Column, opts DecoderOptions, text []byte) (any, error) {
 		return nil, fmt.Errorf("column %s (%s): %w: %s", c.Name, typeLabel(c), err, quoteTrunc(text))
 	}
 	return v, nil
+}
+
+// compileWithOptions compiles one column under opts.
+func compileWithOptions(c Column, opts *DecoderOptions) (codec, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return codec{}, err
+	}
+	return compileColumn(c, cfg)
 }
 
 func typeLabel(c Column) string {
@@ -1780,47 +1781,31 @@ func parseInterval(b []byte) (interval, error) {
 		}
 		unit := strings.ToLower(fields[i+1])
 		i++
+		var field *int64 // the integer field the unit adds to
 		switch unit {
 		case "year", "years", "yr", "yrs":
-			n, err := strconv.ParseInt(f, 10, 64)
-			if err != nil {
-				return interval{}, bad
-			}
-			iv.years += n
+			field = &iv.years
 		case "mon", "mons", "month", "months":
-			n, err := strconv.ParseInt(f, 10, 64)
-			if err != nil {
-				return interval{}, bad
-			}
-			iv.months += n
+			field = &iv.months
 		case "day", "days":
-			n, err := strconv.ParseInt(f, 10, 64)
-			if err != nil {
-				return interval{}, bad
-			}
-			iv.days += n
+			field = &iv.days
 		case "hour", "hours", "hr", "hrs":
-			n, err := strconv.ParseInt(f, 10, 64)
-			if err != nil {
-				return interval{}, bad
-			}
-			iv.hours += n
+			field = &iv.hours
 		case "min", "mins", "minute", "minutes":
-			n, err := strconv.ParseInt(f, 10, 64)
-			if err != nil {
-				return interval{}, bad
-			}
-			iv.minutes += n
+			field = &iv.minutes
 		case "sec", "secs", "second", "seconds":
-			w, us, err := parseSeconds(f)
-			if err != nil {
+			if !iv.addSeconds(f) {
 				return interval{}, bad
 			}
-			iv.wholeSeconds += w
-			iv.micros += us
+			continue
 		default:
 			return interval{}, bad
 		}
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return interval{}, bad
+		}
+		*field += n
 	}
 	if ago {
 		iv = interval{-iv.years, -iv.months, -iv.days, -iv.hours, -iv.minutes, -iv.wholeSeconds, -iv.micros}
@@ -1848,6 +1833,18 @@ func isSQLYearMonth(s string) bool {
 	s = strings.TrimLeft(s, "+-")
 	y, m, ok := strings.Cut(s, "-")
 	return ok && isNumber(y) && isNumber(m) && !strings.ContainsAny(y+m, "+-")
+}
+
+// addSeconds adds "[-]S[.ffffff]" to the seconds fields; false when s is
+// not such a number.
+func (iv *interval) addSeconds(s string) bool {
+	w, us, err := parseSeconds(s)
+	if err != nil {
+		return false
+	}
+	iv.wholeSeconds += w
+	iv.micros += us
+	return true
 }
 
 // parseSeconds splits "[-]S[.ffffff]" into whole seconds and microseconds
@@ -1899,12 +1896,9 @@ func parseISOInterval(s string) (interval, error) {
 		num, unit := s[i:j], s[j]
 		i = j + 1
 		if unit == 'S' && inTime {
-			w, us, err := parseSeconds(num)
-			if err != nil {
+			if !iv.addSeconds(num) {
 				return interval{}, bad
 			}
-			iv.wholeSeconds += w
-			iv.micros += us
 			continue
 		}
 		n, err := strconv.ParseInt(num, 10, 64)
