@@ -3,7 +3,6 @@ package harness
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -72,18 +70,9 @@ var lastServerID atomic.Uint32
 // MariaDB is a throwaway MariaDB server in its own temporary directory.
 // Its methods are safe for concurrent use.
 type MariaDB struct {
-	cfg     MariaDBConfig
-	runAs   runAs
-	dir     string // temp dir: data/, tmp/, mysqld.sock, server.log
-	dataDir string
-	socket  string
-	logPath string
-
-	port atomic.Int32 // fixed after the first start
-
-	mu     sync.Mutex
-	proc   *proc
-	closed bool
+	server // its dir holds data/, tmp/, mysqld.sock and server.log
+	cfg    MariaDBConfig
+	socket string
 }
 
 // StartMariaDB starts a throwaway MariaDB server (binlog on, ROW format, GTID
@@ -96,21 +85,9 @@ func StartMariaDB(t testing.TB, opts ...MariaDBOption) *MariaDB {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*startTimeout(cfg.StartTimeout))
-	defer cancel()
-	m, err := NewMariaDB(ctx, cfg)
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("mariadb on port %d, server log tail:\n%s", m.Port(), tail(m.Log(), 8<<10))
-		}
-		if err := m.Close(); err != nil {
-			t.Errorf("%v", err)
-		}
+	return startForTest(t, "mariadb", cfg.StartTimeout, func(ctx context.Context) (*MariaDB, error) {
+		return NewMariaDB(ctx, cfg)
 	})
-	return m
 }
 
 // NewMariaDB initialises a fresh data directory and starts a server on it.
@@ -147,20 +124,22 @@ func NewMariaDB(ctx context.Context, cfg MariaDBConfig) (*MariaDB, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &MariaDB{
-		cfg:     cfg,
-		runAs:   ra,
-		dir:     dir,
-		dataDir: filepath.Join(dir, "data"),
-		socket:  filepath.Join(dir, "mysqld.sock"),
-		logPath: filepath.Join(dir, "server.log"),
+	m := &MariaDB{cfg: cfg, socket: filepath.Join(dir, "mysqld.sock")}
+	m.server = server{
+		kind:         "mariadb",
+		binary:       "mariadbd",
+		runAs:        ra,
+		dir:          dir,
+		dataDir:      filepath.Join(dir, "data"),
+		logPath:      filepath.Join(dir, "server.log"),
+		startTimeout: cfg.StartTimeout,
+		command:      func() *exec.Cmd { return exec.Command(m.cfg.Server, m.serverArgs()...) },
+		ready:        m.ready,
+		pollEvery:    100 * time.Millisecond,
+		bindErrors:   []string{"Address already in use", "Bind on TCP/IP port"},
+		stopSignal:   syscall.SIGTERM, // clean shutdown
 	}
-	if err := m.init(ctx); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if err := m.firstStart(ctx); err != nil {
-		_ = m.Close()
+	if err := m.setUp(ctx, m.init, m.firstStart); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -200,30 +179,13 @@ func (m *MariaDB) init(ctx context.Context) error {
 func (m *MariaDB) firstStart(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for attempt := 1; ; attempt++ {
-		port := m.cfg.Port
-		if port == 0 {
-			var err error
-			pick := m.cfg.pickPort
-			if pick == nil {
-				pick = freePort
-			}
-			if port, err = pick(); err != nil {
-				return err
-			}
-		}
-		m.port.Store(int32(port))
-		err := m.startLocked(ctx)
-		if err == nil {
-			if _, err := m.client(ctx, m.Port(), mariadbRootSQL); err != nil {
-				return fmt.Errorf("harness: grant root@'%%': %w", err)
-			}
-			return nil
-		}
-		if m.cfg.Port != 0 || attempt >= portAttempts || !errors.Is(err, errPortInUse) {
-			return err
-		}
+	if err := m.firstStartLocked(ctx, m.cfg.Port, m.cfg.pickPort); err != nil {
+		return err
 	}
+	if _, err := m.client(ctx, m.Port(), mariadbRootSQL); err != nil {
+		return fmt.Errorf("harness: grant root@'%%': %w", err)
+	}
+	return nil
 }
 
 // serverArgs are mariadbd's options; cfg.Args come last and win.
@@ -255,129 +217,28 @@ func (m *MariaDB) serverArgs() []string {
 	return append(args, m.cfg.Args...)
 }
 
-// Start starts the stopped (or killed) server again on the same port and
-// data directory and waits until it accepts connections.
-func (m *MariaDB) Start(ctx context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return errors.New("harness: mariadb: Start after Close")
-	}
-	if m.proc != nil && !m.proc.exited() {
-		return fmt.Errorf("harness: mariadb on port %d is already running", m.Port())
-	}
-	return m.startLocked(ctx)
-}
-
-func (m *MariaDB) startLocked(ctx context.Context) error {
-	if m.proc != nil {
-		m.proc.kill()
-		m.proc = nil
-	}
-	logStart := fileSize(m.logPath)
-	cmd := exec.Command(m.cfg.Server, m.serverArgs()...)
-	cmd.Env = childEnv(m.dir)
-	cmd.SysProcAttr = m.runAs.sysProcAttr()
-	pr, err := startServer(cmd, m.dataDir, m.logPath)
+// ready reports nil once the server accepts a TCP connection and a query.
+func (m *MariaDB) ready(ctx context.Context) error {
+	var d net.Dialer
+	dctx, dcancel := context.WithTimeout(ctx, time.Second)
+	c, err := d.DialContext(dctx, "tcp", m.Addr())
+	dcancel()
 	if err != nil {
 		return err
 	}
-	m.proc = pr
-
-	ctx, cancel := context.WithTimeout(ctx, startTimeout(m.cfg.StartTimeout))
-	defer cancel()
-	addr := "127.0.0.1:" + strconv.Itoa(m.Port())
-	var lastErr error
-	for {
-		if pr.exited() {
-			m.proc = nil
-			log := fileTailFrom(m.logPath, logStart)
-			err := fmt.Errorf("harness: mariadbd exited during start on port %d (%v); server log:\n%s", m.Port(), pr.err, log)
-			if strings.Contains(log, "Address already in use") || strings.Contains(log, "Bind on TCP/IP port") {
-				err = fmt.Errorf("%w: %w", errPortInUse, err)
-			}
-			return err
-		}
-		var d net.Dialer
-		dctx, dcancel := context.WithTimeout(ctx, time.Second)
-		c, derr := d.DialContext(dctx, "tcp", addr)
-		dcancel()
-		if derr == nil {
-			_ = c.Close()
-			_, lastErr = m.client(ctx, m.Port(), "SELECT 1", "--connect-timeout=2")
-			if lastErr == nil {
-				return nil
-			}
-		} else {
-			lastErr = derr
-		}
-		if serr := sleepCtx(ctx, 100*time.Millisecond); serr != nil {
-			_ = pr.stop(context.Background(), syscall.SIGKILL, 0, nil)
-			m.proc = nil
-			return fmt.Errorf("harness: mariadb on port %d not accepting connections: %w (last error: %v); server log:\n%s",
-				m.Port(), serr, lastErr, fileTailFrom(m.logPath, logStart))
-		}
-	}
+	_ = c.Close()
+	_, err = m.client(ctx, m.Port(), "SELECT 1", "--connect-timeout=2")
+	return err
 }
 
 // Stop shuts the server down (SIGTERM: clean shutdown) and waits for it to
 // exit; if ctx ends first the server is killed. Stopping a stopped server is
 // a no-op.
-func (m *MariaDB) Stop(ctx context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.proc == nil {
-		return nil
-	}
-	err := m.proc.stop(ctx, syscall.SIGTERM, 0, nil)
-	m.proc = nil
-	if err != nil {
-		return fmt.Errorf("harness: stop mariadb on port %d: %w", m.Port(), err)
-	}
-	return nil
-}
+func (m *MariaDB) Stop(ctx context.Context) error { return m.stop(ctx) }
 
 // Kill SIGKILLs the server (a crash) and waits for it to be gone. Start
 // recovers it.
-func (m *MariaDB) Kill() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.proc != nil {
-		m.proc.kill()
-		m.proc = nil
-	}
-}
-
-// Close stops the server and removes its directory. It is idempotent.
-func (m *MariaDB) Close() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return nil
-	}
-	m.closed = true
-	var errs []error
-	if m.proc != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
-		if err := m.proc.stop(ctx, syscall.SIGTERM, 0, nil); err != nil {
-			errs = append(errs, fmt.Errorf("harness: close mariadb on port %d: %w", m.Port(), err))
-		}
-		cancel()
-		m.proc = nil
-	}
-	if err := os.RemoveAll(m.dir); err != nil {
-		errs = append(errs, fmt.Errorf("harness: remove %s: %w", m.dir, err))
-	}
-	return errors.Join(errs...)
-}
-
-// Port is the TCP port on 127.0.0.1.
-func (m *MariaDB) Port() int {
-	return int(m.port.Load())
-}
-
-// Addr is "127.0.0.1:PORT".
-func (m *MariaDB) Addr() string { return "127.0.0.1:" + strconv.Itoa(m.Port()) }
+func (m *MariaDB) Kill() { m.kill() }
 
 // User is the superuser, "root", with no password (from any host).
 func (m *MariaDB) User() string { return "root" }
@@ -408,17 +269,10 @@ func (m *MariaDB) DataDir() string { return m.dataDir }
 func (m *MariaDB) Socket() string { return m.socket }
 
 // PID is mariadbd's process ID, 0 while stopped.
-func (m *MariaDB) PID() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.proc == nil || m.proc.exited() {
-		return 0
-	}
-	return m.proc.pid()
-}
+func (m *MariaDB) PID() int { return m.pid() }
 
 // Log returns the tail of the server's error log (across restarts).
-func (m *MariaDB) Log() string { return fileTail(m.logPath, logTailBytes) }
+func (m *MariaDB) Log() string { return m.log() }
 
 // CreateDatabase creates database name (backquoted) if it does not exist.
 func (m *MariaDB) CreateDatabase(ctx context.Context, name string) error {

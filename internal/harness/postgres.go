@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -11,8 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -88,19 +85,10 @@ var pgDefaultSettings = [][2]string{
 // Postgres is a throwaway PostgreSQL server in its own temporary directory.
 // Its methods are safe for concurrent use.
 type Postgres struct {
+	server  // its dir holds data/, sock/ and server.log
 	cfg     PGConfig
 	binDir  string
-	runAs   runAs
-	dir     string // temp dir: data/, sock/, server.log
-	dataDir string
 	sockDir string
-	logPath string
-
-	port atomic.Int32 // fixed after the first start
-
-	mu     sync.Mutex
-	proc   *proc // nil while stopped
-	closed bool
 }
 
 // StartPostgres starts a throwaway PostgreSQL server for the test and stops
@@ -112,21 +100,9 @@ func StartPostgres(t testing.TB, opts ...PGOption) *Postgres {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*startTimeout(cfg.StartTimeout))
-	defer cancel()
-	p, err := NewPostgres(ctx, cfg)
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("postgres on port %d, server log tail:\n%s", p.Port(), tail(p.Log(), 8<<10))
-		}
-		if err := p.Close(); err != nil {
-			t.Errorf("%v", err)
-		}
+	return startForTest(t, "postgres", cfg.StartTimeout, func(ctx context.Context) (*Postgres, error) {
+		return NewPostgres(ctx, cfg)
 	})
-	return p
 }
 
 // NewPostgres initialises a fresh data directory and starts a server on it.
@@ -147,31 +123,27 @@ func NewPostgres(ctx context.Context, cfg PGConfig) (*Postgres, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Postgres{
-		cfg:     cfg,
-		binDir:  binDir,
-		runAs:   ra,
-		dir:     dir,
-		dataDir: filepath.Join(dir, "data"),
-		sockDir: filepath.Join(dir, "sock"),
-		logPath: filepath.Join(dir, "server.log"),
+	p := &Postgres{cfg: cfg, binDir: binDir, sockDir: filepath.Join(dir, "sock")}
+	p.server = server{
+		kind:         "postgres",
+		binary:       "postgres",
+		runAs:        ra,
+		dir:          dir,
+		dataDir:      filepath.Join(dir, "data"),
+		logPath:      filepath.Join(dir, "server.log"),
+		startTimeout: cfg.StartTimeout,
+		command:      p.serverCommand,
+		ready:        p.ready,
+		pollEvery:    50 * time.Millisecond,
+		bindErrors:   []string{"Address already in use", "could not bind"},
+		stopSignal:   syscall.SIGINT, // fast shutdown, see Stop
+		nudgeAfter:   walSenderGrace,
+		nudge:        terminateWalSenders,
 	}
-	if err := p.init(ctx); err != nil {
-		_ = p.Close()
-		return nil, err
-	}
-	if err := p.firstStart(ctx); err != nil {
-		_ = p.Close()
+	if err := p.setUp(ctx, p.init, p.firstStart); err != nil {
 		return nil, err
 	}
 	return p, nil
-}
-
-func startTimeout(d time.Duration) time.Duration {
-	if d <= 0 {
-		return defaultStartTimeout
-	}
-	return d
 }
 
 func findPGBinDir(dir string) (string, error) {
@@ -287,125 +259,44 @@ func appendFile(path, s string) error {
 func (p *Postgres) firstStart(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for attempt := 1; ; attempt++ {
-		port := p.cfg.Port
-		if port == 0 {
-			var err error
-			pick := p.cfg.pickPort
-			if pick == nil {
-				pick = freePort
-			}
-			if port, err = pick(); err != nil {
-				return err
-			}
-		}
-		p.port.Store(int32(port))
-		err := p.startLocked(ctx)
-		if err == nil {
-			return nil
-		}
-		if p.cfg.Port != 0 || attempt >= portAttempts || !errors.Is(err, errPortInUse) {
-			return err
-		}
-	}
+	return p.firstStartLocked(ctx, p.cfg.Port, p.cfg.pickPort)
 }
 
-var errPortInUse = errors.New("port in use")
-
-// Start starts the stopped (or killed) server again on the same port and
-// data directory and waits until it accepts connections.
-func (p *Postgres) Start(ctx context.Context) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return errors.New("harness: postgres: Start after Close")
-	}
-	if p.proc != nil && !p.proc.exited() {
-		return fmt.Errorf("harness: postgres on port %d is already running", p.Port())
-	}
-	return p.startLocked(ctx)
+// serverCommand is the postgres command line.
+func (p *Postgres) serverCommand() *exec.Cmd {
+	return exec.Command(filepath.Join(p.binDir, "postgres"), "-D", p.dataDir, "-p", strconv.Itoa(p.Port()))
 }
 
-func (p *Postgres) startLocked(ctx context.Context) error {
-	if p.proc != nil {
-		p.proc.kill() // exited by itself: make sure nothing of it is left
-		p.proc = nil
-	}
-	logStart := fileSize(p.logPath)
-	cmd := exec.Command(filepath.Join(p.binDir, "postgres"), "-D", p.dataDir, "-p", strconv.Itoa(p.Port()))
-	cmd.Env = childEnv(p.dir)
-	cmd.SysProcAttr = p.runAs.sysProcAttr()
-	pr, err := startServer(cmd, p.dataDir, p.logPath)
+// ready reports nil once the server accepts a connection.
+func (p *Postgres) ready(ctx context.Context) error {
+	conn, err := pgconn.Connect(ctx, p.DSN("postgres")+"&connect_timeout=2")
 	if err != nil {
 		return err
 	}
-	p.proc = pr
-
-	ctx, cancel := context.WithTimeout(ctx, startTimeout(p.cfg.StartTimeout))
-	defer cancel()
-	dsn := p.DSN("postgres") + "&connect_timeout=2"
-	for {
-		if pr.exited() {
-			p.proc = nil
-			log := fileTailFrom(p.logPath, logStart)
-			err := fmt.Errorf("harness: postgres exited during start on port %d (%v); server log:\n%s", p.Port(), pr.err, log)
-			if strings.Contains(log, "Address already in use") || strings.Contains(log, "could not bind") {
-				err = fmt.Errorf("%w: %w", errPortInUse, err)
-			}
-			return err
-		}
-		conn, cerr := pgconn.Connect(ctx, dsn)
-		if cerr == nil {
-			cerr = conn.Close(ctx)
-			if cerr == nil {
-				return nil
-			}
-		}
-		if serr := sleepCtx(ctx, 50*time.Millisecond); serr != nil {
-			_ = pr.stop(context.Background(), syscall.SIGKILL, 0, nil)
-			p.proc = nil
-			return fmt.Errorf("harness: postgres on port %d not accepting connections: %w (last error: %v); server log:\n%s",
-				p.Port(), serr, cerr, fileTailFrom(p.logPath, logStart))
-		}
-	}
+	return conn.Close(ctx)
 }
 
 // Stop shuts the server down (fast shutdown: SIGINT) and waits for it to
 // exit; if ctx ends first the server is killed. Walsenders still waiting for
 // their clients after a second are terminated. Stopping a stopped server is
 // a no-op.
-func (p *Postgres) Stop(ctx context.Context) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.proc == nil {
-		return nil
-	}
-	err := p.stopLocked(ctx)
-	if err != nil {
-		return fmt.Errorf("harness: stop postgres on port %d: %w", p.Port(), err)
-	}
-	return nil
-}
+func (p *Postgres) Stop(ctx context.Context) error { return p.stop(ctx) }
 
 // walSenderGrace is how long a fast shutdown may wait for walsenders.
 const walSenderGrace = time.Second
 
-// stopLocked is a fast shutdown (SIGINT). A fast shutdown waits for every
-// walsender to send the WAL up to the shutdown checkpoint and for its client
-// to confirm it, which a logical replication client that confirms only what
-// it processed (sluice) never does: the shutdown would hang until
+// terminateWalSenders is the shutdown nudge. A fast shutdown (SIGINT) waits
+// for every walsender to send the WAL up to the shutdown checkpoint and for
+// its client to confirm it, which a logical replication client that confirms
+// only what it processed (sluice) never does: the shutdown would hang until
 // wal_sender_timeout. So after walSenderGrace the walsenders are terminated
 // (SIGTERM), as pg_terminate_backend would.
-func (p *Postgres) stopLocked(ctx context.Context) error {
-	pr := p.proc
-	p.proc = nil
-	return pr.stop(ctx, syscall.SIGINT, walSenderGrace, func() {
-		for _, q := range procsUnder(pr.dir) {
-			if q != pr.pid() && strings.Contains(cmdline(q), "walsender") {
-				_ = syscall.Kill(q, syscall.SIGTERM)
-			}
+func terminateWalSenders(pr *proc) {
+	for _, q := range procsUnder(pr.dir) {
+		if q != pr.pid() && strings.Contains(cmdline(q), "walsender") {
+			_ = syscall.Kill(q, syscall.SIGTERM)
 		}
-	})
+	}
 }
 
 // Kill SIGKILLs the server and all its backends (a crash) and waits for them
@@ -413,44 +304,7 @@ func (p *Postgres) stopLocked(ctx context.Context) error {
 // before Kill survives it: synchronous_commit is on by default (with fsync off
 // a commit is one write(2), no flush). With WithPGSetting("synchronous_commit",
 // "off") the last ~200ms of commits are lost, as in a real crash.
-func (p *Postgres) Kill() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.proc != nil {
-		p.proc.kill()
-		p.proc = nil
-	}
-}
-
-// Close stops the server and removes its directory. It is idempotent.
-func (p *Postgres) Close() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return nil
-	}
-	p.closed = true
-	var errs []error
-	if p.proc != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
-		if err := p.stopLocked(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("harness: close postgres on port %d: %w", p.Port(), err))
-		}
-		cancel()
-	}
-	if err := os.RemoveAll(p.dir); err != nil {
-		errs = append(errs, fmt.Errorf("harness: remove %s: %w", p.dir, err))
-	}
-	return errors.Join(errs...)
-}
-
-// Port is the TCP port on 127.0.0.1.
-func (p *Postgres) Port() int {
-	return int(p.port.Load())
-}
-
-// Addr is "127.0.0.1:PORT".
-func (p *Postgres) Addr() string { return "127.0.0.1:" + strconv.Itoa(p.Port()) }
+func (p *Postgres) Kill() { p.kill() }
 
 // User is the database superuser, "postgres" (trust auth, no password).
 func (p *Postgres) User() string { return "postgres" }
@@ -477,17 +331,10 @@ func (p *Postgres) DataDir() string { return p.dataDir }
 func (p *Postgres) SocketDir() string { return p.sockDir }
 
 // PID is the postmaster's process ID, 0 while stopped.
-func (p *Postgres) PID() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.proc == nil || p.proc.exited() {
-		return 0
-	}
-	return p.proc.pid()
-}
+func (p *Postgres) PID() int { return p.pid() }
 
 // Log returns the tail of the server log (across restarts).
-func (p *Postgres) Log() string { return fileTail(p.logPath, logTailBytes) }
+func (p *Postgres) Log() string { return p.log() }
 
 // CreateDatabase creates database name (quoted as an identifier).
 func (p *Postgres) CreateDatabase(ctx context.Context, name string) error {
