@@ -131,6 +131,19 @@ func TestMySQLFaults(t *testing.T) {
 		c.none(500 * time.Millisecond)
 	})
 
+	t.Run("server_id clash", func(t *testing.T) {
+		d1 := runDaemon(t, mySourceYAML("first", my.DSN(""), "tables: [app.accounts]", "server_id: 4242"))
+		waitStatus(t, d1, "first", time.Minute, myStreaming)
+		d2 := runDaemon(t, mySourceYAML("second", my.DSN(""), "tables: [app.accounts]", "server_id: 4242"))
+		st := waitStatus(t, d2, "second", time.Minute, func(st runtime.Status) bool {
+			return st.State == runtime.StateRestarting && strings.Contains(st.Error, "server_id 4242")
+		})
+		t.Logf("status: %s", st.Error)
+		if st, _ := d1.Supervisor().Status("first"); st.State != runtime.StateRunning {
+			t.Errorf("the first connector was disturbed: %+v", st)
+		}
+	})
+
 	t.Run("stored position purged", func(t *testing.T) {
 		broker := sharedBroker(t)
 		yaml := "kafka: {brokers: [" + broker + "]}\n" + mySourceYAML("purged", my.DSN(""), "tables: [app.accounts]")

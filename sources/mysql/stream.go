@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,6 +82,9 @@ func (s *Source) stream(ctx context.Context, conn *client.Conn, si serverInfo, d
 		HeartbeatPeriod:         10 * time.Second,
 		ReadTimeout:             60 * time.Second,
 		Logger:                  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if err := st.checkServerID(); err != nil {
+		return err
 	}
 	syncer := replication.NewBinlogSyncer(cfg)
 	defer syncer.Close()
@@ -393,5 +397,24 @@ func (st *streamer) shutdown(ctx context.Context) error {
 		}
 	}
 	st.s.log.Info("binlog streaming stopped", "file", st.off.File, "pos", st.off.Pos, "gtids", st.off.GTIDs)
+	return nil
+}
+
+// checkServerID fails (to be retried) while another replica is registered
+// with the connector's server_id: two replicas with one id make the server
+// drop one of the binlog connections, which then take turns. After a crash
+// of this connector its own old registration can linger until the server
+// notices; the retry outlasts it.
+func (st *streamer) checkServerID() error {
+	r, err := st.conn.Execute("SHOW SLAVE HOSTS")
+	if err != nil {
+		return nil // not allowed to look: nothing to check
+	}
+	for i := range r.RowNumber() {
+		if str(r, i, 0) == strconv.FormatUint(uint64(st.s.o.ServerID), 10) {
+			return fmt.Errorf("mysql source %s: another replica (host %q) is registered with server_id %d; give every connector and replica a unique server_id",
+				st.s.o.Name, str(r, i, 1), st.s.o.ServerID)
+		}
+	}
 	return nil
 }
