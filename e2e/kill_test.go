@@ -28,19 +28,25 @@ import (
 // in order. The broker is its own process (`sluice broker`), itself
 // restarted once in the middle.
 //
-// The "embedded" mode — the broker dies with every kill — is not run yet:
-// kfake writes a transaction's commit markers partition by partition, and
-// a crash between two of them commits the transaction in some partitions
-// and, at reload, aborts it in the others (for example the change records
-// committed but the offset record aborted, which replays them). Issue 5
-// stays open until sluice recovers from that (per-partition positions in
-// record headers, deduplicated on restart).
+// The "embedded" mode — the broker dies with every kill — does not pass
+// yet and runs only with SLUICE_KILL_EMBEDDED=1, as the reproducer for
+// issue 5. It shows duplicates after restarts because of how kfake
+// recovers its log after a crash: (1) EndTxn writes the commit markers
+// partition by partition, so a kill between two of them leaves the
+// transaction committed in some partitions and, at reload, aborted in the
+// others; (2) at reload kfake tracks open transactions by producer id
+// only, so records of a crash-aborted transaction count as committed once
+// the same producer id (re-initialised with a higher epoch, as Kafka does
+// for a transactional.id) commits again in that partition.
 func TestPostgresKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e: -short")
 	}
 	bin := buildSluice(t)
 	t.Run("separate", func(t *testing.T) { killTest(t, bin, "separate") })
+	if os.Getenv("SLUICE_KILL_EMBEDDED") != "" {
+		t.Run("embedded", func(t *testing.T) { killTest(t, bin, "embedded") })
+	}
 }
 
 func killTest(t *testing.T, bin, mode string) {

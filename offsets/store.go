@@ -68,9 +68,13 @@ func ReadAll(ctx context.Context, clientOpts []kgo.Opt, topic string) (map[strin
 			out[string(r.Key)] = r.Value
 		}
 	}
+	// A transaction is identified by producer id and epoch: a producer
+	// re-initialised after a crash keeps its id with a higher epoch, and
+	// the crashed epoch's unterminated records must stay uncommitted.
 	type pk struct {
 		partition int32
 		producer  int64
+		epoch     int16
 	}
 	open := map[pk][]*kgo.Record{} // records of transactions not ended yet
 	for len(remaining) > 0 {
@@ -86,7 +90,7 @@ func ReadAll(ctx context.Context, clientOpts []kgo.Opt, topic string) (map[strin
 			return nil, ferr
 		}
 		fs.EachRecord(func(r *kgo.Record) {
-			k := pk{r.Partition, r.ProducerID}
+			k := pk{r.Partition, r.ProducerID, r.ProducerEpoch}
 			switch {
 			case r.Attrs.IsControl():
 				// Key: version int16, type int16 (0 abort, 1 commit).
