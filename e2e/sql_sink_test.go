@@ -5,8 +5,10 @@ import (
 	stdsql "database/sql"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,7 +136,11 @@ func TestSQLSinkReplicates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e: -short")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	changes := 2000 // SLUICE_SQL_SINK_CHANGES=100000 for the full run
+	if n, err := strconv.Atoi(os.Getenv("SLUICE_SQL_SINK_CHANGES")); err == nil && n > 0 {
+		changes = n
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute+time.Duration(changes)*5*time.Millisecond)
 	defer cancel()
 	pg := harness.StartPostgres(t)
 	must(t, pg.CreateDatabase(ctx, "shop"))
@@ -169,7 +175,6 @@ func TestSQLSinkReplicates(t *testing.T) {
 		must(t, conn.QueryRow(ctx, "SELECT id FROM items ORDER BY random() LIMIT 1").Scan(&id))
 		return id
 	}
-	const changes = 2000
 	withNote := false
 	start := time.Now()
 	for n := 0; n < changes; {
@@ -217,7 +222,7 @@ func TestSQLSinkReplicates(t *testing.T) {
 	must(t, err)
 	for _, tg := range targets {
 		var got []string
-		deadline := time.Now().Add(time.Minute)
+		deadline := time.Now().Add(time.Minute + time.Duration(changes)*time.Millisecond)
 		for {
 			got, err = readRows(ctx, tg.db, tg.query(cols), cols, tg.normalize)
 			if err == nil && strings.Join(got, "\n") == strings.Join(want, "\n") {
@@ -230,7 +235,7 @@ func TestSQLSinkReplicates(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 		st, _ := d.Supervisor().Status("replica-" + tg.name)
-		t.Logf("%s: %d rows equal the source %s after the last change; %+v", tg.name, len(got), time.Since(start)-written, st.Details)
+		t.Logf("%s: %d rows equal the source %s after the last change (%d changes written in %s); %+v", tg.name, len(got), time.Since(start)-written, changes, written, st.Details)
 	}
 }
 
