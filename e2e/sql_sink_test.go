@@ -170,11 +170,22 @@ func TestSQLSinkReplicates(t *testing.T) {
 	defer conn.Close(context.Background())
 	rng := rand.New(rand.NewPCG(6, 6))
 	nextID := int64(501)
-	live := func() int64 {
-		var id int64
-		must(t, conn.QueryRow(ctx, "SELECT id FROM items ORDER BY random() LIMIT 1").Scan(&id))
-		return id
+	// The live ids, kept here rather than queried for each change.
+	ids := make([]int64, 0, 1024)
+	at := map[int64]int{}
+	for id := int64(1); id <= 500; id++ {
+		at[id] = len(ids)
+		ids = append(ids, id)
 	}
+	add := func(id int64) { at[id] = len(ids); ids = append(ids, id) }
+	remove := func(id int64) {
+		i := at[id]
+		last := ids[len(ids)-1]
+		ids[i], at[last] = last, i
+		ids = ids[:len(ids)-1]
+		delete(at, id)
+	}
+	live := func() int64 { return ids[rng.IntN(len(ids))] }
 	withNote := false
 	start := time.Now()
 	for n := 0; n < changes; {
@@ -184,8 +195,9 @@ func TestSQLSinkReplicates(t *testing.T) {
 			var q string
 			var args []any
 			switch r := rng.IntN(100); {
-			case r < 35:
+			case r < 35 || len(ids) < 10:
 				q, args = `INSERT INTO items VALUES ($1, $2, $3, $4, now(), $5, '{"new": true}')`, []any{nextID, fmt.Sprintf("new %d", nextID), rng.IntN(1000), fmt.Sprintf("%d.%02d", rng.IntN(100000), rng.IntN(100)), []byte{byte(nextID), 0}}
+				add(nextID)
 				nextID++
 			case r < 70:
 				q, args = `UPDATE items SET qty = qty + 1, price = $2, seen = clock_timestamp(), name = name || '+' WHERE id = $1`, []any{live(), fmt.Sprintf("-%d.%02d", rng.IntN(1000), rng.IntN(100))}
@@ -193,9 +205,14 @@ func TestSQLSinkReplicates(t *testing.T) {
 					q = `UPDATE items SET qty = qty + 1, price = $2, note = 'note ' || qty WHERE id = $1`
 				}
 			case r < 85:
-				q, args = `DELETE FROM items WHERE id = $1`, []any{live()}
+				id := live()
+				q, args = `DELETE FROM items WHERE id = $1`, []any{id}
+				remove(id)
 			default:
-				q, args = `UPDATE items SET id = $2 WHERE id = $1`, []any{live(), nextID}
+				id := live()
+				q, args = `UPDATE items SET id = $2 WHERE id = $1`, []any{id, nextID}
+				remove(id)
+				add(nextID)
 				nextID++
 			}
 			_, err := tx.Exec(ctx, q, args...)

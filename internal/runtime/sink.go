@@ -180,12 +180,18 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 		}
 
 		for {
-			if time.Since(lastDiscover) >= 2*time.Second {
+			// Look for new topics and partitions every 2s, every 250ms
+			// while none matched yet.
+			every := 2 * time.Second
+			if len(assigned) == 0 {
+				every = 250 * time.Millisecond
+			}
+			if time.Since(lastDiscover) >= every {
 				if err := discover(); err != nil {
 					return err
 				}
 			}
-			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			pctx, cancel := context.WithTimeout(ctx, every)
 			fs := cl.PollRecords(pctx, o.BatchSize)
 			cancel()
 			if ctx.Err() != nil {
