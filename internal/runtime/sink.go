@@ -60,11 +60,26 @@ type SinkStatus struct {
 	Records  atomic.Int64 // records consumed and committed
 	Batches  atomic.Int64
 	Rejected atomic.Int64 // records tolerated (dead-lettered or skipped)
+	pos      atomic.Pointer[positions]
 }
 
-// Snapshot returns the status as a JSON-friendly map.
+// SinkStatusSnapshot is what the status API shows of a sink.
+type SinkStatusSnapshot struct {
+	Records  int64 `json:"records"`
+	Batches  int64 `json:"batches"`
+	Rejected int64 `json:"rejected"`
+	// Positions are the next offsets per topic and partition committed in
+	// the target.
+	Positions map[string]map[int32]int64 `json:"positions,omitempty"`
+}
+
+// Snapshot returns the status (a SinkStatusSnapshot).
 func (s *SinkStatus) Snapshot() any {
-	return map[string]int64{"records": s.Records.Load(), "batches": s.Batches.Load(), "rejected": s.Rejected.Load()}
+	out := SinkStatusSnapshot{Records: s.Records.Load(), Batches: s.Batches.Load(), Rejected: s.Rejected.Load()}
+	if p := s.pos.Load(); p != nil {
+		out.Positions = p.copy()
+	}
+	return out
 }
 
 // permanentError stops the connector without restarts.
@@ -116,6 +131,7 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 			stored = map[string]map[int32]int64{}
 		}
 		pos := &positions{m: stored}
+		status.pos.Store(pos)
 		res := make([]*regexp.Regexp, len(o.Topics))
 		for i, t := range o.Topics {
 			re, err := regexp.Compile("^(?:" + t + ")$")
@@ -338,6 +354,19 @@ func (p *positions) get(topic string, partition int32) (int64, bool) {
 	defer p.mu.Unlock()
 	n, ok := p.m[topic][partition]
 	return n, ok
+}
+
+func (p *positions) copy() map[string]map[int32]int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]map[int32]int64, len(p.m))
+	for t, ps := range p.m {
+		out[t] = make(map[int32]int64, len(ps))
+		for k, v := range ps {
+			out[t][k] = v
+		}
+	}
+	return out
 }
 
 func (p *positions) advance(recs []*kgo.Record) {
