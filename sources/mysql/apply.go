@@ -297,10 +297,37 @@ func columnFromDef(cd *ast.ColumnDef, tableCharset string, mariadb bool) (Column
 			c.Key, c.KeySeq, c.Nullable = true, 1, false
 		case ast.ColumnOptionAutoIncrement:
 			c.AutoIncrement = true
+		case ast.ColumnOptionDefaultValue:
+			c.Default = defaultText(o.Expr)
 		}
 	}
 	if pmysql.HasNotNullFlag(ft.GetFlag()) {
 		c.Nullable = false
 	}
 	return c, nil
+}
+
+// defaultText renders a DEFAULT expression as information_schema shows it
+// on MariaDB: string literals quoted, numbers bare, NULL, function calls
+// with parentheses; nil for anything else.
+func defaultText(e ast.ExprNode) *string {
+	var s string
+	switch x := e.(type) {
+	case ast.ValueExpr:
+		switch v := x.GetValue().(type) {
+		case nil:
+			s = "NULL"
+		case string:
+			s = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+		case []byte:
+			s = "'" + strings.ReplaceAll(string(v), "'", "''") + "'"
+		default:
+			s = fmt.Sprint(v)
+		}
+	case *ast.FuncCallExpr:
+		s = x.FnName.L + "()"
+	default:
+		return nil
+	}
+	return &s
 }

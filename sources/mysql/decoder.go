@@ -76,6 +76,9 @@ func (d *Decoder) SetTable(t Table) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.ID(), err)
 		}
+		if v, ok := defaultValue(c, cd); ok {
+			cd.schema.Default, cd.schema.HasDefault = v, true
+		}
 		st.cols = append(st.cols, cd)
 		fields[i] = change.Field{Name: c.Name, Schema: cd.schema}
 	}
