@@ -17,6 +17,11 @@ import (
 // the same table has already run on the server.
 func (st *streamer) ddl(ctx context.Context, h *replication.EventHeader, db, q string) error {
 	targets, isDDL, err := ParseDDL(db, q)
+	if err != nil && st.s.o.SkipUnparsableDDL {
+		st.s.log.Warn("skipping a DDL statement the parser cannot read (skip_unparsable_ddl); the schema model may now be wrong",
+			"file", st.file, "pos", h.LogPos-h.EventSize, "ddl", q, "err", err)
+		return nil
+	}
 	if err != nil {
 		return permanent("mysql source %s: at %s:%d: %w", st.s.o.Name, st.file, h.LogPos-h.EventSize, err)
 	}

@@ -54,6 +54,9 @@ type Options struct {
 	// the snapshot and after each DDL, in the same Kafka transaction as the
 	// events (the emitter must support WriteRaw). LoadSchemaHistory returns
 	// the connector's last committed record there (nil if none).
+	// SkipUnparsableDDL logs and skips DDL the parser cannot read instead
+	// of failing the connector.
+	SkipUnparsableDDL  bool
 	SchemaHistoryTopic string
 	LoadSchemaHistory  func(ctx context.Context) ([]byte, error)
 	Decoder            DecoderOptions

@@ -173,3 +173,21 @@ func TestStreamMariaDBDDL(t *testing.T) {
 		t.Errorf("offset: %+v", o)
 	}
 }
+
+func TestStreamUnparsableDDL(t *testing.T) {
+	ddl := &replication.BinlogEvent{Header: hdr(replication.QUERY_EVENT, 140, 80), Event: &replication.QueryEvent{Schema: []byte("shop"),
+		Query: []byte("ALTER TABLE items FROBNICATE COLUMN x")}}
+	st, _ := newTestStreamer(t, gomysql.MariaDBFlavor, "0-1-5", 0)
+	err := st.handle(context.Background(), ddl)
+	if err == nil || !strings.Contains(err.Error(), "FROBNICATE") {
+		t.Fatalf("want an error naming the statement, got %v", err)
+	}
+	st, em := newTestStreamer(t, gomysql.MariaDBFlavor, "0-1-5", 0)
+	st.s.o.SkipUnparsableDDL = true
+	if err := st.handle(context.Background(), ddl); err != nil {
+		t.Fatal(err)
+	}
+	if len(em.events) != 0 {
+		t.Errorf("events: %+v", em.events)
+	}
+}
