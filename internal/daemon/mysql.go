@@ -75,12 +75,13 @@ func MySQLOptions(sc *configs.Source, log *slog.Logger) mysql.Options {
 		Logger:              log.With("connector", sc.Name),
 		SchemaHistoryTopic:  mysql.DefaultSchemaHistoryTopic,
 		Decoder: mysql.DecoderOptions{
-			TopicPrefix:       prefix,
-			Version:           Version,
-			DecimalMode:       sc.DecimalHandlingMode,
-			TimePrecisionMode: timeMode,
-			BinaryMode:        sc.BinaryHandlingMode,
-			Tombstones:        sc.TombstonesOnDelete,
+			TopicPrefix:         prefix,
+			Version:             Version,
+			DecimalMode:         sc.DecimalHandlingMode,
+			TimePrecisionMode:   timeMode,
+			BinaryMode:          sc.BinaryHandlingMode,
+			Tombstones:          sc.TombstonesOnDelete,
+			TransactionMetadata: sc.ProvideTransactionMetadata,
 		},
 	}
 }

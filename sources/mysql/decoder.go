@@ -25,6 +25,10 @@ type DecoderOptions struct {
 	BinaryMode string
 	// Tombstones is tombstones.on.delete.
 	Tombstones bool
+	// TransactionMetadata is provide.transaction.metadata: row events get
+	// the transaction block (id: the GTID, or "file:pos" of the
+	// transaction's start without GTIDs).
+	TransactionMetadata bool
 	// Now returns the processing time (default time.Now).
 	Now func() time.Time
 }
@@ -42,6 +46,10 @@ type Decoder struct {
 	cfg    *config
 	cfgErr error
 	tables map[string]*tableState // "db.table"
+
+	txID       string
+	txSeq      uint64
+	totalOrder int64
 }
 
 type tableState struct {
@@ -51,6 +59,9 @@ type tableState struct {
 	keySchema *change.Schema
 	cols      []codec
 	keyCols   []int // column indexes of the key, in key order
+
+	txSeq   uint64 // transaction of txOrder
+	txOrder int64  // data_collection_order within transaction txSeq
 }
 
 // NewDecoder returns a decoder; invalid options are reported by SetTable.
@@ -177,6 +188,26 @@ func (d *Decoder) fillSource(st *tableState, src *change.Source) {
 	src.Table = st.def.Name
 }
 
+// BeginTx starts a transaction for the transaction blocks; id is its GTID
+// or "file:pos".
+func (d *Decoder) BeginTx(id string) {
+	d.txID = id
+	d.txSeq++
+	d.totalOrder = 0
+}
+
+func (d *Decoder) txBlock(st *tableState) *change.Transaction {
+	if !d.opts.TransactionMetadata || d.txSeq == 0 {
+		return nil
+	}
+	d.totalOrder++
+	if st.txSeq != d.txSeq {
+		st.txSeq, st.txOrder = d.txSeq, 0
+	}
+	st.txOrder++
+	return &change.Transaction{ID: d.txID, TotalOrder: d.totalOrder, DataCollectionOrder: st.txOrder}
+}
+
 // Kind of a binlog row change.
 type Kind int
 
@@ -211,10 +242,10 @@ func (d *Decoder) AppendRow(dst []change.Event, db, table string, kind Kind, bef
 	}
 	switch kind {
 	case Insert:
-		return append(dst, change.Event{Topic: st.topic, Op: change.OpCreate, Key: st.key(a), RowSchema: st.rowSchema, After: a, Source: src, TsUs: ts}), nil
+		return append(dst, change.Event{Topic: st.topic, Op: change.OpCreate, Key: st.key(a), RowSchema: st.rowSchema, After: a, Source: src, TsUs: ts, Transaction: d.txBlock(st)}), nil
 	case Delete:
 		k := st.key(b)
-		dst = append(dst, change.Event{Topic: st.topic, Op: change.OpDelete, Key: k, RowSchema: st.rowSchema, Before: b, Source: src, TsUs: ts})
+		dst = append(dst, change.Event{Topic: st.topic, Op: change.OpDelete, Key: k, RowSchema: st.rowSchema, Before: b, Source: src, TsUs: ts, Transaction: d.txBlock(st)})
 		if d.opts.Tombstones {
 			dst = append(dst, change.Event{Topic: st.topic, Key: k, Source: src, TsUs: ts, Tombstone: true})
 		}
@@ -222,13 +253,13 @@ func (d *Decoder) AppendRow(dst []change.Event, db, table string, kind Kind, bef
 	case Update:
 		ok, nk := st.key(b), st.key(a)
 		if ok == nil || ok.Equal(nk) {
-			return append(dst, change.Event{Topic: st.topic, Op: change.OpUpdate, Key: nk, RowSchema: st.rowSchema, Before: b, After: a, Source: src, TsUs: ts}), nil
+			return append(dst, change.Event{Topic: st.topic, Op: change.OpUpdate, Key: nk, RowSchema: st.rowSchema, Before: b, After: a, Source: src, TsUs: ts, Transaction: d.txBlock(st)}), nil
 		}
-		dst = append(dst, change.Event{Topic: st.topic, Op: change.OpDelete, Key: ok, RowSchema: st.rowSchema, Before: b, Source: src, TsUs: ts})
+		dst = append(dst, change.Event{Topic: st.topic, Op: change.OpDelete, Key: ok, RowSchema: st.rowSchema, Before: b, Source: src, TsUs: ts, Transaction: d.txBlock(st)})
 		if d.opts.Tombstones {
 			dst = append(dst, change.Event{Topic: st.topic, Key: ok, Source: src, TsUs: ts, Tombstone: true})
 		}
-		return append(dst, change.Event{Topic: st.topic, Op: change.OpCreate, Key: nk, RowSchema: st.rowSchema, After: a, Source: src, TsUs: ts}), nil
+		return append(dst, change.Event{Topic: st.topic, Op: change.OpCreate, Key: nk, RowSchema: st.rowSchema, After: a, Source: src, TsUs: ts, Transaction: d.txBlock(st)}), nil
 	}
 	return dst, fmt.Errorf("unknown row change kind %d", kind)
 }

@@ -226,6 +226,11 @@ func (st *streamer) beginTx(h *replication.EventHeader, gtid string) {
 	st.txPos = h.LogPos - h.EventSize
 	st.txGTID = gtid
 	st.txRows = 0
+	id := gtid
+	if id == "" {
+		id = st.txFile + ":" + strconv.FormatUint(uint64(st.txPos), 10)
+	}
+	st.dec.BeginTx(id)
 	st.thread = 0
 	if st.gset != nil {
 		st.txGsetPrev = st.gset.String()
@@ -286,7 +291,11 @@ func (st *streamer) rows(ctx context.Context, h *replication.EventHeader, e *rep
 		st.txRows++
 		src.Row = row
 		row++
-		if !captured || (st.first && st.txRows <= st.resumeRows) {
+		if !captured {
+			continue
+		}
+		skip := st.first && st.txRows <= st.resumeRows
+		if skip && !st.s.o.Decoder.TransactionMetadata {
 			continue
 		}
 		var before, after []any
@@ -298,10 +307,15 @@ func (st *streamer) rows(ctx context.Context, h *replication.EventHeader, e *rep
 		case Update:
 			before, after = e.Rows[i], e.Rows[i+1]
 		}
+		n := len(st.evs)
 		var err error
 		st.evs, err = st.dec.AppendRow(st.evs, db, table, kind, before, after, src)
 		if err != nil {
 			return fmt.Errorf("mysql source %s: decode row at %s:%d: %w", st.s.o.Name, st.file, src.Pos, err)
+		}
+		if skip {
+			// Decoded only to keep the transaction blocks' counters.
+			st.evs = st.evs[:n]
 		}
 	}
 	if len(st.evs) == 0 {

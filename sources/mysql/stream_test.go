@@ -191,3 +191,21 @@ func TestStreamUnparsableDDL(t *testing.T) {
 		t.Errorf("events: %+v", em.events)
 	}
 }
+
+func TestStreamTransactionBlocks(t *testing.T) {
+	for _, resume := range []int64{0, 1} {
+		st, em := newTestStreamer(t, gomysql.MySQLFlavor, testUUID+":1-5", resume)
+		st.s.o.Decoder.TransactionMetadata = true
+		st.dec = NewDecoder(st.s.o.Decoder)
+		if err := st.dec.SetTable(testTable()); err != nil {
+			t.Fatal(err)
+		}
+		if err := mysqlTxn(t, st); err != nil {
+			t.Fatal(err)
+		}
+		last := em.events[len(em.events)-1]
+		if tx := last.Transaction; tx == nil || tx.ID != testUUID+":6" || tx.TotalOrder != 2 || tx.DataCollectionOrder != 2 {
+			t.Errorf("resume %d: transaction block %+v", resume, last.Transaction)
+		}
+	}
+}
