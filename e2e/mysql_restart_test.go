@@ -22,12 +22,13 @@ func TestMySQLRestartMidTransaction(t *testing.T) {
 		t.Skip("e2e: -short")
 	}
 	t.Run("sluice restarted", func(t *testing.T) { testMySQLInterrupt(t, false) })
+	t.Run("sluice restarted, file/pos without GTIDs", func(t *testing.T) { testMySQLInterrupt(t, false, "gtid: off") })
 	// The binlog connection is killed on the server: the connector fails,
 	// the supervisor restarts it, and it resumes from the transaction start.
 	t.Run("binlog connection killed", func(t *testing.T) { testMySQLInterrupt(t, true) })
 }
 
-func testMySQLInterrupt(t *testing.T, kill bool) {
+func testMySQLInterrupt(t *testing.T, kill bool, extra ...string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	my := harness.StartMariaDB(t)
@@ -36,7 +37,7 @@ func testMySQLInterrupt(t *testing.T, kill bool) {
 	wl := newMyWorkload(7, initial)
 	broker := sharedBroker(t)
 	yaml := "kafka: {brokers: [" + broker + "]}\n" + mySourceYAML("shop", my.DSN(""),
-		"tables: [shop.items, shop.orders]", "max_batch_size: 1")
+		append([]string{"tables: [shop.items, shop.orders]", "max_batch_size: 1"}, extra...)...)
 	_, stop := stoppableDaemon(t, yaml)
 	items := newConsumer(t, []string{broker}, "shop.shop.items")
 	orders := newConsumer(t, []string{broker}, "shop.shop.orders")
