@@ -2,14 +2,49 @@
 // a PostgreSQL (pgx), MySQL/MariaDB (go-sql-driver/mysql) or SQLite
 // (modernc.org/sqlite, pure Go) database.
 //
-// A batch of records becomes one database transaction holding the rows and
-// the consumed Kafka offsets (table sluice_offsets: sink, topic, partition,
-// next_offset), so that a restart resumes exactly after the last committed
-// batch. Tables are created and widened from the records' Kafka Connect
-// schemas (auto_create, auto_evolve) before the batch's transaction starts:
-// MySQL commits implicitly on DDL. Each dialect (postgres.go, mysql.go,
-// sqlite.go) quotes identifiers, maps Connect types to column types and
-// binds values; values always go through placeholders.
+// Exactly-once: a batch of records becomes one database transaction holding
+// the rows and the consumed Kafka offsets (table sluice_offsets: sink,
+// topic, partition, next_offset); the consumer starts every partition at
+// the stored offset. The offsets row is moved with a compare-and-set, so a
+// second instance of the same sink writing to the same database fails
+// instead of applying a change twice.
+//
+// Records: c/r/u upsert (or insert, or update, per insert_mode) the after
+// image; d and tombstones delete by key when delete_enabled; t empties the
+// table; schema-change events are skipped (columns are added when a record
+// carrying them arrives). Rows flattened by an unwrap transform (no
+// envelope) are upserted. A batch is compacted per table and key (the last
+// change of a key wins; a truncate drops what came before it) and written
+// with multi-row statements; if the database rejects it, the batch is
+// replayed record by record inside savepoints to find the records that
+// fail, which go to the Reject callback (dead-letter topic or stop).
+//
+// Tables are created (auto_create) and widened with nullable columns
+// (auto_evolve; never dropped) from the records' Kafka Connect schemas
+// before the batch's transaction starts: MySQL commits implicitly on DDL.
+// Column types per dialect (postgres.go, mysql.go, sqlite.go):
+//
+//	Connect / Debezium type           PostgreSQL        MySQL/MariaDB      SQLite
+//	int8, int16 / int32 / int64       smallint/int/bigint SMALLINT/INT/BIGINT INTEGER
+//	float32 / float64                 real / double     FLOAT / DOUBLE     REAL
+//	boolean                           boolean           BOOLEAN            INTEGER 0/1
+//	string (enum, xml, inet, ...)     text              LONGTEXT (key: VARCHAR(255)) TEXT
+//	bytes                             bytea             LONGBLOB (key: VARBINARY(255)) BLOB
+//	Decimal(p,s)                      numeric(p,s)      DECIMAL(p,s)       TEXT (exact)
+//	VariableScaleDecimal              numeric           DECIMAL(65,30)     TEXT (exact)
+//	Date                              date              DATE               TEXT YYYY-MM-DD
+//	Time, MicroTime, NanoTime         time(6)           TIME(6)            TEXT
+//	Timestamp, Micro-, NanoTimestamp  timestamp(6)      DATETIME(6)        TEXT
+//	ZonedTimestamp                    timestamptz(6)    DATETIME(6) in UTC TEXT ISO-8601 Z
+//	ZonedTime                         timetz(6)         VARCHAR(32)        TEXT
+//	MicroDuration, NanoDuration       interval          BIGINT µs          INTEGER µs
+//	Json                              jsonb             JSON               TEXT
+//	Uuid                              uuid              CHAR(36)           TEXT
+//	arrays, maps, structs             jsonb             JSON               TEXT (JSON)
+//
+// Key columns are NOT NULL and form the primary key; other columns are
+// nullable. Values always go through placeholders; identifiers are always
+// quoted.
 //
 // It imports change only; the Kafka consumer that feeds it lives in
 // internal/runtime.
