@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/text/encoding/charmap"
-
 	"github.com/sluice-cdc/sluice/change"
 )
 
@@ -225,14 +223,14 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 			return int32(i), err
 		}}, nil
 	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext":
-		latin1 := strings.HasPrefix(c.Charset, "latin1")
+		dec := charsetDecoder(c.Charset)
 		return codec{change.PrimitiveSchema(change.TypeString, opt), func(v any, binlog bool) (any, error) {
 			b, err := bytesOf(v)
 			if err != nil {
 				return nil, err
 			}
-			if binlog && latin1 {
-				out, err := charmap.Windows1252.NewDecoder().Bytes(b)
+			if binlog && dec != nil {
+				out, err := dec.Bytes(b)
 				if err != nil {
 					return nil, err
 				}
