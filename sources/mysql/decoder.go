@@ -307,11 +307,15 @@ func TableSchemaOf(t Table) change.TableSchema {
 		if c.Key {
 			keys = append(keys, c)
 		}
+		typeName := strings.ToUpper(c.DataType)
+		if c.Unsigned {
+			typeName += " UNSIGNED"
+		}
 		cs := change.ColumnSchema{
 			Name:            c.Name,
 			JdbcType:        jdbcType(c),
-			TypeName:        strings.ToUpper(c.DataType),
-			TypeExpression:  strings.ToUpper(c.DataType),
+			TypeName:        typeName,
+			TypeExpression:  typeName,
 			CharsetName:     c.Charset,
 			Position:        int32(i + 1),
 			Optional:        c.Nullable,
@@ -331,8 +335,12 @@ func TableSchemaOf(t Table) change.TableSchema {
 				cs.Length = int32(c.FSP)
 			}
 		}
-		if c.Default != nil {
-			cs.DefaultValue = *c.Default
+		if c.Default != nil && !strings.EqualFold(*c.Default, "NULL") {
+			d := *c.Default
+			if len(d) >= 2 && d[0] == '\'' && d[len(d)-1] == '\'' {
+				d = unquoteSQL(d[1 : len(d)-1])
+			}
+			cs.DefaultValue = d
 		}
 		ts.Columns = append(ts.Columns, cs)
 	}
