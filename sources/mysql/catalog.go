@@ -311,7 +311,11 @@ func (s *Source) loadAll(c *client.Conn, dec *Decoder) error {
 func (s *Source) currentPosition(c *client.Conn, si serverInfo) (*offsets.MySQL, error) {
 	r, err := c.Execute("SHOW MASTER STATUS")
 	if err != nil {
-		return nil, s.classify("read binlog position (SHOW MASTER STATUS)", err)
+		// MySQL 8.4 removed it in favour of SHOW BINARY LOG STATUS.
+		var err2 error
+		if r, err2 = c.Execute("SHOW BINARY LOG STATUS"); err2 != nil {
+			return nil, s.classify("read binlog position (SHOW MASTER STATUS)", err)
+		}
 	}
 	if r.RowNumber() == 0 {
 		return nil, permanent("mysql source %s: SHOW MASTER STATUS returned nothing: is the binary log enabled?", s.o.Name)

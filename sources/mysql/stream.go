@@ -422,7 +422,9 @@ func (st *streamer) shutdown(ctx context.Context) error {
 func (st *streamer) checkServerID() error {
 	r, err := st.conn.Execute("SHOW SLAVE HOSTS")
 	if err != nil {
-		return nil // not allowed to look: nothing to check
+		if r, err = st.conn.Execute("SHOW REPLICAS"); err != nil { // MySQL 8.4
+			return nil // not allowed to look: nothing to check
+		}
 	}
 	for i := range r.RowNumber() {
 		if str(r, i, 0) == strconv.FormatUint(uint64(st.s.o.ServerID), 10) {
