@@ -170,23 +170,31 @@ func mysqlConfig(dsn string) (*mysql.Config, error) {
 	if err != nil {
 		return nil, errors.New("cannot parse the mysql DSN")
 	}
-	c := mysql.NewConfig()
-	c.Net = "tcp"
-	c.Addr = u.Host
+	addr := u.Host
 	if u.Port() == "" {
-		c.Addr = u.Hostname() + ":3306"
+		addr = u.Hostname() + ":3306"
+	}
+	// The driver's own DSN form parses its options (tls, timeout,
+	// charset, ...); other query parameters become session variables.
+	drv := "tcp(" + addr + ")/" + strings.TrimPrefix(u.Path, "/")
+	if u.RawQuery != "" {
+		drv += "?" + u.RawQuery
+	}
+	c, err := mysql.ParseDSN(drv)
+	if err != nil {
+		return nil, fmt.Errorf("mysql DSN options: %v", err)
 	}
 	c.User = u.User.Username()
 	c.Passwd, _ = u.User.Password()
-	c.DBName = strings.TrimPrefix(u.Path, "/")
 	c.Loc = time.UTC
 	c.InterpolateParams = true
 	c.ClientFoundRows = true // UPDATE reports matched rows (the offsets fence)
-	c.Params = map[string]string{"time_zone": "'+00:00'", "sql_mode": "CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')"}
-	for k, vs := range u.Query() {
-		if len(vs) > 0 {
-			c.Params[k] = vs[len(vs)-1]
-		}
+	if c.Params == nil {
+		c.Params = map[string]string{}
+	}
+	c.Params["time_zone"] = "'+00:00'"
+	if _, ok := c.Params["sql_mode"]; !ok {
+		c.Params["sql_mode"] = "CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')"
 	}
 	return c, nil
 }

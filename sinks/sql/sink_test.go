@@ -317,3 +317,18 @@ func TestFormatDecimal(t *testing.T) {
 		t.Errorf("sqliteDSN = %s", sqliteDSN("sqlite:///tmp/x.db"))
 	}
 }
+
+func TestMySQLConfig(t *testing.T) {
+	c, err := mysqlConfig("mysql://app:p%40ss@db.example:3307/reporting?tls=skip-verify&timeout=5s&wait_timeout=600")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.User != "app" || c.Passwd != "p@ss" || c.Addr != "db.example:3307" || c.DBName != "reporting" ||
+		c.TLSConfig != "skip-verify" || c.Timeout != 5*time.Second || c.Params["wait_timeout"] != "600" ||
+		c.Params["time_zone"] != "'+00:00'" || !c.InterpolateParams || !c.ClientFoundRows {
+		t.Errorf("config = %+v", c)
+	}
+	if c, _ := mysqlConfig("mysql://root@localhost/db"); c.Addr != "localhost:3306" {
+		t.Errorf("default port: %s", c.Addr)
+	}
+}
