@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sluice-cdc/sluice/internal/harness"
+	"github.com/sluice-cdc/sluice/internal/runtime"
 )
 
 // TestMySQLFeatures covers snapshot.locking.mode none, table filters,
@@ -40,4 +41,24 @@ func TestMySQLFeatures(t *testing.T) {
 	if h[0].Key["serverName"] != "feat" || h[0].Value["ts_ms"] == nil {
 		t.Errorf("heartbeat: key %v value %v", h[0].Key, h[0].Value)
 	}
+}
+
+// TestMySQLSnapshotInitialOnly: the snapshot and nothing else, then the
+// connector finishes.
+func TestMySQLSnapshotInitialOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	my := harness.StartMariaDB(t)
+	must(t, my.Exec(ctx, "CREATE DATABASE app; CREATE TABLE app.a (id INT PRIMARY KEY); INSERT INTO app.a VALUES (1), (2), (3);"))
+	d := runDaemon(t, mySourceYAML("once", my.DSN(""), "snapshot: initial_only"))
+	c := newConsumer(t, d.Brokers(), "once.app.a")
+	for i, r := range c.next(3, time.Minute) {
+		checkRecord(t, i, r, want{op: "r", key: int64(i + 1), after: map[string]any{"id": i + 1}})
+	}
+	waitStatus(t, d, "once", time.Minute, func(st runtime.Status) bool { return st.State == runtime.StateFinished })
+	must(t, my.Exec(ctx, "INSERT INTO app.a VALUES (4)"))
+	c.none(time.Second)
 }
