@@ -200,7 +200,9 @@ func (st *streamer) handle(ctx context.Context, ev *replication.BinlogEvent) err
 			}
 			st.begun = true
 			return nil
-		case "COMMIT":
+		case "COMMIT", "ROLLBACK":
+			// A ROLLBACK in the binlog ends a transaction whose changes to
+			// non-transactional tables stay applied (and were logged).
 			return st.commitTx(ctx, h)
 		}
 		if !st.inTx {
