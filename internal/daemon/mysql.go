@@ -82,6 +82,7 @@ func MySQLOptions(sc *configs.Source, log *slog.Logger) mysql.Options {
 			BinaryMode:          sc.BinaryHandlingMode,
 			Tombstones:          sc.TombstonesOnDelete,
 			TransactionMetadata: sc.ProvideTransactionMetadata,
+			MessageKeyColumns:   sc.MessageKeyColumns,
 		},
 	}
 }

@@ -2,6 +2,9 @@ package mysql
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,6 +32,11 @@ type DecoderOptions struct {
 	// the transaction block (id: the GTID, or "file:pos" of the
 	// transaction's start without GTIDs).
 	TransactionMetadata bool
+	// MessageKeyColumns is message.key.columns: "db.table" (a regular
+	// expression matched against the whole name, case-insensitively) to
+	// the key columns (regular expressions too), in key order. A table no
+	// entry's columns match keeps its primary key.
+	MessageKeyColumns map[string][]string
 	// Now returns the processing time (default time.Now).
 	Now func() time.Time
 }
@@ -94,18 +102,13 @@ func (d *Decoder) SetTable(t Table) error {
 		fields[i] = change.Field{Name: c.Name, Schema: cd.schema}
 	}
 	st.rowSchema = &change.Schema{Type: change.TypeStruct, Name: change.ValueSchemaName(st.topic), Optional: true, Fields: fields}
-	seqs := map[int]int{}
-	for i, c := range t.Columns {
-		if c.Key {
-			seqs[c.KeySeq] = i
-			st.keyCols = append(st.keyCols, i)
+	if st.keyCols = d.overrideKey(t); st.keyCols == nil {
+		for i, c := range t.Columns {
+			if c.Key {
+				st.keyCols = append(st.keyCols, i)
+			}
 		}
-	}
-	// order by KeySeq
-	for a := 1; a < len(st.keyCols); a++ {
-		for b := a; b > 0 && t.Columns[st.keyCols[b]].KeySeq < t.Columns[st.keyCols[b-1]].KeySeq; b-- {
-			st.keyCols[b], st.keyCols[b-1] = st.keyCols[b-1], st.keyCols[b]
-		}
+		slices.SortStableFunc(st.keyCols, func(a, b int) int { return t.Columns[a].KeySeq - t.Columns[b].KeySeq })
 	}
 	if len(st.keyCols) > 0 {
 		kf := make([]change.Field, len(st.keyCols))
@@ -116,6 +119,40 @@ func (d *Decoder) SetTable(t Table) error {
 	}
 	d.tables[t.ID()] = st
 	return nil
+}
+
+// overrideKey returns the message.key.columns of t (column indexes in key
+// order), nil when no entry applies.
+func (d *Decoder) overrideKey(t Table) []int {
+	id := t.ID()
+	var out []int
+	keys := make([]string, 0, len(d.opts.MessageKeyColumns))
+	for k := range d.opts.MessageKeyColumns {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !anchored(k).MatchString(id) {
+			continue
+		}
+		for _, cp := range d.opts.MessageKeyColumns[k] {
+			re := anchored(strings.TrimSpace(cp))
+			for i, c := range t.Columns {
+				if re.MatchString(c.Name) && !slices.Contains(out, i) {
+					out = append(out, i)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func anchored(p string) *regexp.Regexp {
+	re, err := regexp.Compile("(?i)^(?:" + p + ")$")
+	if err != nil {
+		re = regexp.MustCompile(`(?i)^` + regexp.QuoteMeta(p) + `$`)
+	}
+	return re
 }
 
 // DropTable forgets a table.

@@ -65,3 +65,27 @@ func TestKeylessTable(t *testing.T) {
 		t.Fatalf("keyless delete: %+v", evs)
 	}
 }
+
+func TestKeys(t *testing.T) {
+	tb := Table{DB: "shop", Name: "lines", Columns: []Column{
+		{Name: "a", DataType: "int", Key: true, KeySeq: 2},
+		{Name: "b", DataType: "int", Key: true, KeySeq: 1},
+		{Name: "c", DataType: "int"},
+	}}
+	d := NewDecoder(DecoderOptions{TopicPrefix: "p"})
+	if err := d.SetTable(tb); err != nil {
+		t.Fatal(err)
+	}
+	ks := d.tables["shop.lines"].keySchema
+	if len(ks.Fields) != 2 || ks.Fields[0].Name != "b" || ks.Fields[1].Name != "a" {
+		t.Errorf("primary key order: %+v", ks.Fields)
+	}
+	d = NewDecoder(DecoderOptions{TopicPrefix: "p", MessageKeyColumns: map[string][]string{`shop\.LINES`: {"c", "a"}}})
+	if err := d.SetTable(tb); err != nil {
+		t.Fatal(err)
+	}
+	ks = d.tables["shop.lines"].keySchema
+	if len(ks.Fields) != 2 || ks.Fields[0].Name != "c" || ks.Fields[1].Name != "a" {
+		t.Errorf("message.key.columns: %+v", ks.Fields)
+	}
+}
