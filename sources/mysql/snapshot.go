@@ -28,8 +28,13 @@ func (s *Source) snapshot(ctx context.Context, conn *client.Conn, si serverInfo,
 		return nil, err
 	}
 	defer snap.Close()
-	if _, err := snap.Execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"); err != nil {
-		return nil, fmt.Errorf("mysql source %s: snapshot: %w", s.o.Name, err)
+	// Each table is one streaming SELECT in primary-key order, committed
+	// to Kafka in chunks while the rows arrive; a slow Kafka commit must
+	// not make the server drop the connection mid-result.
+	for _, q := range []string{"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", "SET SESSION net_write_timeout = 3600"} {
+		if _, err := snap.Execute(q); err != nil {
+			return nil, fmt.Errorf("mysql source %s: snapshot: %s: %w", s.o.Name, q, err)
+		}
 	}
 	var pos *offsets.MySQL
 	switch s.o.SnapshotLockingMode {
