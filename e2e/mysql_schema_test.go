@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -56,4 +57,53 @@ func TestMySQLSchemaHistoryAcrossRestart(t *testing.T) {
 	stoppableDaemon(t, yaml)
 	checkRecord(t, 5, c.next(1, time.Minute)[0], want{op: "c", key: 6, after: map[string]any{"id": 6, "b": 60}})
 	c.none(500 * time.Millisecond)
+}
+
+// TestMySQLLiveDDL runs CREATE, ALTER (change + add first), RENAME,
+// TRUNCATE and DROP while streaming: rows after each statement use the new
+// definitions, and each statement yields one schema-change event.
+func TestMySQLLiveDDL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	my := harness.StartMariaDB(t)
+	must(t, my.Exec(ctx, "CREATE DATABASE app; CREATE TABLE app.a (id INT PRIMARY KEY, v INT); INSERT INTO app.a VALUES (1, 10);"))
+	d := runDaemon(t, mySourceYAML("ddl", my.DSN(""), `tables: ["app\\..*"]`))
+	c := newConsumer(t, d.Brokers(), "ddl.app.a", "ddl.app.b", "ddl.app.a2")
+	checkRecord(t, 0, c.next(1, time.Minute)[0], want{op: "r", key: 1, after: map[string]any{"id": 1, "v": 10}})
+	waitStatus(t, d, "ddl", time.Minute, myStreaming)
+
+	must(t, my.Exec(ctx, "USE app; CREATE TABLE b (id INT PRIMARY KEY, s VARCHAR(10) DEFAULT 'x'); INSERT INTO b (id) VALUES (1);"))
+	r := c.next(1, time.Minute)[0]
+	if r.Topic != "ddl.app.b" {
+		t.Fatalf("topic %s", r.Topic)
+	}
+	checkRecord(t, 1, r, want{op: "c", key: 1, after: map[string]any{"id": 1, "s": "x"}})
+
+	must(t, my.Exec(ctx, "USE app; ALTER TABLE `a` CHANGE v w BIGINT NOT NULL DEFAULT 0, ADD COLUMN t TEXT FIRST; INSERT INTO a (id, w, t) VALUES (2, 5, 'hi');"))
+	checkRecord(t, 2, c.next(1, time.Minute)[0], want{op: "c", key: 2, after: map[string]any{"t": "hi", "id": 2, "w": 5}})
+
+	must(t, my.Exec(ctx, "USE app; RENAME TABLE a TO a2; INSERT INTO a2 VALUES ('x', 3, 6); TRUNCATE TABLE b; DROP TABLE b;"))
+	r = c.next(1, time.Minute)[0]
+	if r.Topic != "ddl.app.a2" {
+		t.Fatalf("topic %s", r.Topic)
+	}
+	checkRecord(t, 3, r, want{op: "c", key: 3, after: map[string]any{"t": "x", "id": 3, "w": 6}})
+
+	sc := newConsumer(t, d.Brokers(), "ddl")
+	evs := sc.next(5, time.Minute)
+	wantTypes := [][]string{{"CREATE"}, {"ALTER"}, {"DROP", "CREATE"}, {}, {"DROP"}}
+	for i, ev := range evs {
+		changes, _ := ev.Value["tableChanges"].([]any)
+		var types []string
+		for _, ch := range changes {
+			types = append(types, ch.(map[string]any)["type"].(string))
+		}
+		if fmt.Sprint(types) != fmt.Sprint(wantTypes[i]) || ev.Value["databaseName"] != "app" || ev.Value["ddl"] == "" {
+			t.Errorf("schema change %d: types %v (want %v), value %.300v", i, types, wantTypes[i], ev.Value)
+		}
+	}
+	sc.none(500 * time.Millisecond)
 }
