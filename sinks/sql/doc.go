@@ -18,6 +18,8 @@
 // with multi-row statements; if the database rejects it, the batch is
 // replayed record by record inside savepoints to find the records that
 // fail, which go to the Reject callback (dead-letter topic or stop).
+// Tables without a key (null record keys) take inserts only: an update or
+// delete of such a row is rejected, since nothing identifies the target row.
 //
 // Tables are created (auto_create) and widened with nullable columns
 // (auto_evolve; never dropped) from the records' Kafka Connect schemas

@@ -121,18 +121,22 @@ func TestModes(t *testing.T) {
 				t.Errorf("delete_enabled off: rows %q", got)
 			}
 
-			// A keyless table: rows are appended; deletes cannot apply.
+			// A keyless table: rows are appended; updates and deletes are
+			// rejected rather than applied to some row.
 			kl := open(Options{Name: "kl", Table: "m_keyless", DeleteEnabled: true})
 			nokey := func(op change.Op, id int32, v string) *change.Event {
 				ev := e(op, id, v)
 				ev.Key = nil
 				return ev
 			}
-			if err := write(kl, noReject(t), nokey(change.OpCreate, 1, "a"), nokey(change.OpCreate, 1, "a"), nokey(change.OpDelete, 1, "a")); err != nil {
+			rejected = nil
+			if err := write(kl, func(i int, err error) error { rejected = append(rejected, i); return nil },
+				nokey(change.OpCreate, 1, "a"), nokey(change.OpCreate, 1, "a"), nokey(change.OpUpdate, 1, "b"), nokey(change.OpDelete, 1, "a"),
+				&change.Event{Tombstone: true}); err != nil {
 				t.Fatal(err)
 			}
-			if got := rows(kl, "m_keyless"); got != "1=a 1=a " {
-				t.Errorf("keyless: rows %q", got)
+			if got := rows(kl, "m_keyless"); got != "1=a 1=a " || fmt.Sprint(rejected) != "[2 3]" {
+				t.Errorf("keyless: rows %q, rejected %v", got, rejected)
 			}
 		})
 	}

@@ -38,6 +38,14 @@ func (e dataError) Unwrap() error { return e.err }
 
 func dataErrorf(format string, args ...any) error { return dataError{fmt.Errorf(format, args...)} }
 
+// errKeyless rejects an update or delete of a row without a key: nothing
+// identifies the target row, and appending or ignoring it would let the
+// target drift from the source silently.
+func errKeyless(op change.Op) error {
+	return dataErrorf("op %s on a table without a primary key (null record key) cannot be applied: "+
+		"use primary_key.mode: record_value with primary_key.fields, or give the source table a key", op)
+}
+
 // column is a field of a record with its schema and physical value.
 type column struct {
 	name   string
@@ -85,7 +93,7 @@ func (s *Sink) plan(ctx context.Context, r Record) (op, error) {
 		var key []column
 		if s.o.PrimaryKeyMode == PrimaryKeyRecordKey {
 			if e.Key == nil {
-				return op{}, nil // keyless table: nothing identifies the row
+				return op{}, errKeyless(e.Op)
 			}
 			key = s.keyColumns(e.Key)
 		} else {
@@ -188,6 +196,9 @@ func (s *Sink) planUpsert(ctx context.Context, topic string, e *change.Event) (o
 		}
 	} else {
 		key = s.valueKey(e.After)
+	}
+	if len(key) == 0 && e.Op == change.OpUpdate {
+		return op{}, errKeyless(e.Op)
 	}
 	id := s.tableID(topic, &e.Source)
 	keyNames := make([]string, len(key))
