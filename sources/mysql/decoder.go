@@ -90,7 +90,12 @@ func (d *Decoder) SetTable(t Table) error {
 	st := &tableState{def: t, topic: change.TopicFor(d.opts.TopicPrefix, t.DB, t.Name)}
 	st.def.Columns = append([]Column(nil), t.Columns...)
 	fields := make([]change.Field, len(t.Columns))
+	seen := make(map[string]bool, len(t.Columns))
 	for i, c := range t.Columns {
+		if c.Name == "" || seen[strings.ToLower(c.Name)] {
+			return fmt.Errorf("%s: column %d: empty or duplicate name %q", t.ID(), i+1, c.Name)
+		}
+		seen[strings.ToLower(c.Name)] = true
 		cd, err := compileColumn(c, d.cfg)
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.ID(), err)

@@ -28,7 +28,11 @@ func (st *streamer) ddl(ctx context.Context, h *replication.EventHeader, db, q s
 	if !isDDL {
 		return nil
 	}
-	if st.first && st.resumeRows > 0 {
+	// A DDL statement counts as one change of its transaction, so that an
+	// offset stored right after its event skips it on replay (the schema
+	// history committed with that event already holds its effect).
+	st.txRows++
+	if st.first && st.txRows <= st.resumeRows {
 		return nil // written before the restart
 	}
 	var changes []TableChangeRef

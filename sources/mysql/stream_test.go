@@ -209,3 +209,28 @@ func TestStreamTransactionBlocks(t *testing.T) {
 		}
 	}
 }
+
+func TestStreamDDLSkippedOnReplay(t *testing.T) {
+	// The DDL's event (and its history) was written with offset Rows=1.
+	st, em := newTestStreamer(t, gomysql.MariaDBFlavor, "0-1-5", 1)
+	evs := []*replication.BinlogEvent{
+		{Header: hdr(replication.MARIADB_GTID_EVENT, 100, 40), Event: &replication.MariadbGTIDEvent{
+			GTID: gomysql.MariadbGTID{DomainID: 0, ServerID: 1, SequenceNumber: 6}, Flags: replication.BINLOG_MARIADB_FL_STANDALONE}},
+		{Header: hdr(replication.QUERY_EVENT, 140, 80), Event: &replication.QueryEvent{Schema: []byte("shop"),
+			Query: []byte("ALTER TABLE items ADD COLUMN qty INT NOT NULL")}},
+	}
+	for _, ev := range evs {
+		if err := st.handle(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(em.events) != 0 {
+		t.Errorf("replayed DDL emitted %d events", len(em.events))
+	}
+	if tb, _ := st.dec.Table("shop", "items"); len(tb.Columns) != 2 {
+		t.Errorf("replayed DDL applied again: %+v", tb.Columns)
+	}
+	if st.off.Pos != 220 || st.off.Rows != 0 {
+		t.Errorf("offset after the DDL: %+v", st.off)
+	}
+}
