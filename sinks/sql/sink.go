@@ -100,6 +100,8 @@ type table struct {
 	cols map[string]bool // folded column names
 }
 
+var templateVars = strings.NewReplacer("${topic}", "", "${source.table}", "", "${source.schema}", "", "${source.db}", "")
+
 // Open connects to the target and creates the offsets table.
 func Open(ctx context.Context, o Options) (*Sink, error) {
 	if o.InsertMode == "" {
@@ -113,6 +115,9 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if rest := templateVars.Replace(o.Table); strings.Contains(rest, "${") {
+		return nil, fmt.Errorf("sql sink: table template %q: unknown variable; use ${topic}, ${source.table}, ${source.schema} or ${source.db}", o.Table)
 	}
 	scheme, _, ok := strings.Cut(o.DSN, "://")
 	if !ok {

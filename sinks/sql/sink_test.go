@@ -318,6 +318,29 @@ func TestFormatDecimal(t *testing.T) {
 	}
 }
 
+func TestTableTemplate(t *testing.T) {
+	ctx := context.Background()
+	if _, err := Open(ctx, Options{DSN: "sqlite://" + filepath.Join(t.TempDir(), "x.db"), Table: "${source.tabel}"}); err == nil || !strings.Contains(err.Error(), "unknown variable") {
+		t.Errorf("misspelt template: err = %v", err)
+	}
+	s, err := Open(ctx, Options{DSN: "sqlite://" + filepath.Join(t.TempDir(), "x.db"), Table: "${source.db}_${source.table}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if id := s.tableID("p.inv.orders", &change.Source{DB: "inv", Table: "orders"}); id.name != "inv_orders" {
+		t.Errorf("table = %s", id.name)
+	}
+	// A tombstone (no source block) reuses the topic's last source block.
+	if id := s.tableID("p.inv.orders", nil); id.name != "inv_orders" {
+		t.Errorf("tombstone table = %s", id.name)
+	}
+	// Never seen: derived from <prefix>.<db>.<table>.
+	if id := s.tableID("p.inv.lines", nil); id.name != "inv_lines" {
+		t.Errorf("derived table = %s", id.name)
+	}
+}
+
 func TestMySQLConfig(t *testing.T) {
 	c, err := mysqlConfig("mysql://app:p%40ss@db.example:3307/reporting?tls=skip-verify&timeout=5s&wait_timeout=600")
 	if err != nil {
