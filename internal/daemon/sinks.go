@@ -19,6 +19,9 @@ func (d *Daemon) sinkConnector(sc *configs.Sink) (runtime.Connector, error) {
 		log := d.log.With("connector", sc.Name)
 		opts := SQLSinkOptions(sc)
 		opts.Logger = log
+		if err := opts.Validate(); err != nil {
+			return runtime.Connector{}, fmt.Errorf("sink %s: %w", sc.Name, err)
+		}
 		status := &runtime.SinkStatus{}
 		open := func(ctx context.Context) (runtime.SinkWriter, error) {
 			s, err := sqlsink.Open(ctx, opts)

@@ -100,6 +100,24 @@ type table struct {
 	cols map[string]bool // folded column names
 }
 
+// Validate checks the options that do not need the database.
+func (o Options) Validate() error {
+	if rest := templateVars.Replace(o.Table); strings.Contains(rest, "${") {
+		return fmt.Errorf("sql sink: table template %q: unknown variable; use ${topic}, ${source.table}, ${source.schema} or ${source.db}", o.Table)
+	}
+	switch o.InsertMode {
+	case "", InsertModeInsert, InsertModeUpsert, InsertModeUpdate:
+	default:
+		return fmt.Errorf("sql sink: insert_mode %q: want insert, upsert or update", o.InsertMode)
+	}
+	switch o.PrimaryKeyMode {
+	case "", PrimaryKeyRecordKey, PrimaryKeyRecordValue:
+	default:
+		return fmt.Errorf("sql sink: primary_key.mode %q: want record_key or record_value", o.PrimaryKeyMode)
+	}
+	return nil
+}
+
 var templateVars = strings.NewReplacer("${topic}", "", "${source.table}", "", "${source.schema}", "", "${source.db}", "")
 
 // Open connects to the target and creates the offsets table.
@@ -116,8 +134,8 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if rest := templateVars.Replace(o.Table); strings.Contains(rest, "${") {
-		return nil, fmt.Errorf("sql sink: table template %q: unknown variable; use ${topic}, ${source.table}, ${source.schema} or ${source.db}", o.Table)
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
 	scheme, _, ok := strings.Cut(o.DSN, "://")
 	if !ok {
