@@ -8,8 +8,8 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/offsets"
+	"github.com/sluice-cdc/sluice/sources"
 )
 
 // Snapshot modes.
@@ -63,12 +63,14 @@ type Options struct {
 	Logger             *slog.Logger
 }
 
-// Emitter receives a source's events (see the postgres source).
-type Emitter interface {
-	Emit(ctx context.Context, evs []change.Event) error
-	Heartbeat(ctx context.Context, serverName string, tsMs int64) error
-	Commit(ctx context.Context, offset []byte) error
-}
+// Emitter is where the source writes its events (see sources.Emitter).
+type Emitter = sources.Emitter
+
+// Shared with the other sources.
+var (
+	compileAll = sources.CompilePatterns
+	permanent  = sources.Permanent
+)
 
 // Source is a MySQL/MariaDB source connector.
 type Source struct {
@@ -135,29 +137,6 @@ func New(o Options) (*Source, error) {
 		return nil, fmt.Errorf("mysql source %s: exclude_tables: %w", o.Name, err)
 	}
 	return s, nil
-}
-
-func compileAll(pats []string) ([]*regexp.Regexp, error) {
-	out := make([]*regexp.Regexp, 0, len(pats))
-	for _, p := range pats {
-		re, err := regexp.Compile("^(?:" + p + ")$")
-		if err != nil {
-			return nil, fmt.Errorf("pattern %q: %w", p, err)
-		}
-		out = append(out, re)
-	}
-	return out, nil
-}
-
-// permanentError marks errors a restart cannot fix.
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string   { return e.err.Error() }
-func (e *permanentError) Unwrap() error   { return e.err }
-func (e *permanentError) Permanent() bool { return true }
-
-func permanent(format string, args ...any) error {
-	return &permanentError{fmt.Errorf(format, args...)}
 }
 
 // Run captures changes until ctx is cancelled or an error occurs. stored is

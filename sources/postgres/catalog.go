@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sluice-cdc/sluice/sources"
 )
 
 // tableRef names a captured table.
@@ -50,7 +52,7 @@ func (s *Source) selectTables(ctx context.Context, conn *pgx.Conn) ([]tableRef, 
 	var out []tableRef
 	for _, t := range all {
 		name := t.String()
-		if matchAny(s.exclude, name) {
+		if sources.MatchAny(s.exclude, name) {
 			continue
 		}
 		ok := len(s.include) == 0
@@ -87,15 +89,6 @@ func isPlainQualifiedName(p string) bool {
 		return false
 	}
 	return regexp.QuoteMeta(parts[0]) == parts[0] && regexp.QuoteMeta(parts[1]) == parts[1]
-}
-
-func matchAny(res []*regexp.Regexp, s string) bool {
-	for _, re := range res {
-		if re.MatchString(s) {
-			return true
-		}
-	}
-	return false
 }
 
 // ensurePublication creates or updates the publication per the configured

@@ -12,8 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/offsets"
+	"github.com/sluice-cdc/sluice/sources"
 )
 
 // Snapshot modes.
@@ -62,14 +62,14 @@ type Options struct {
 	Logger         *slog.Logger
 }
 
-// Emitter receives a source's events. Emit adds events to the open batch;
-// Commit makes the batch and the offset durable together (one Kafka
-// transaction) and only then returns nil.
-type Emitter interface {
-	Emit(ctx context.Context, evs []change.Event) error
-	Heartbeat(ctx context.Context, serverName string, tsMs int64) error
-	Commit(ctx context.Context, offset []byte) error
-}
+// Emitter is where the source writes its events (see sources.Emitter).
+type Emitter = sources.Emitter
+
+// Shared with the other sources.
+var (
+	compileAll = sources.CompilePatterns
+	permanent  = sources.Permanent
+)
 
 // Source is a PostgreSQL source connector: an initial snapshot consistent
 // with a logical replication slot, then pgoutput streaming.
@@ -143,30 +143,6 @@ func DefaultSlotName(name string) string {
 
 // Status returns the connector's live status.
 func (s *Source) Status() *Status { return s.status }
-
-func compileAll(pats []string) ([]*regexp.Regexp, error) {
-	out := make([]*regexp.Regexp, 0, len(pats))
-	for _, p := range pats {
-		re, err := regexp.Compile("^(?:" + p + ")$")
-		if err != nil {
-			return nil, fmt.Errorf("pattern %q: %w", p, err)
-		}
-		out = append(out, re)
-	}
-	return out, nil
-}
-
-// permanentError marks errors that a restart cannot fix (configuration or
-// server setup); the supervisor stops the connector instead of retrying.
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string   { return e.err.Error() }
-func (e *permanentError) Unwrap() error   { return e.err }
-func (e *permanentError) Permanent() bool { return true }
-
-func permanent(format string, args ...any) error {
-	return &permanentError{fmt.Errorf(format, args...)}
-}
 
 // Run captures changes until ctx is cancelled or an error occurs. stored is
 // the connector's last committed offset (nil if none). Run returns nil after
