@@ -164,8 +164,10 @@ type Source struct {
 	HeartbeatActionQuery string `yaml:"heartbeat.action.query"`
 	// DecimalHandlingMode is precise, double or string.
 	DecimalHandlingMode string `yaml:"decimal.handling.mode" default:"precise"`
-	// TimePrecisionMode is adaptive, adaptive_time_microseconds or connect.
-	TimePrecisionMode string `yaml:"time.precision.mode" default:"adaptive"`
+	// TimePrecisionMode is adaptive, adaptive_time_microseconds or connect;
+	// empty means the connector type's Debezium default (Postgres:
+	// adaptive, MySQL: adaptive_time_microseconds).
+	TimePrecisionMode string `yaml:"time.precision.mode"`
 	// IntervalHandlingMode is numeric or string.
 	IntervalHandlingMode string `yaml:"interval.handling.mode" default:"numeric"`
 	// BinaryHandlingMode is bytes, base64 or hex.

@@ -138,7 +138,7 @@ sinks:
 		Name: "Inventory.EU-1", Type: "postgres", DSN: "postgres://h/db",
 		TopicPrefix: "Inventory.EU-1", Snapshot: "initial", SnapshotFetchSize: 10000,
 		SlotName: "sluice_inventory_eu_1", PublicationName: "sluice_inventory_eu_1", PublicationAutocreateMode: "filtered",
-		DecimalHandlingMode: "precise", TimePrecisionMode: "adaptive", IntervalHandlingMode: "numeric", BinaryHandlingMode: "bytes",
+		DecimalHandlingMode: "precise", TimePrecisionMode: "" /* the connector type's default */, IntervalHandlingMode: "numeric", BinaryHandlingMode: "bytes",
 		TombstonesOnDelete: true, Schemas: true, UnavailableValuePlaceholder: "__debezium_unavailable_value",
 		MaxBatchSize: 2048, MaxBatchWait: Duration(100 * time.Millisecond),
 	}

@@ -332,7 +332,9 @@ func (v *validator) source(s *Source, p string, names, prefixes map[string]strin
 		v.at(joinPath(p, "heartbeat.action.query"), "needs heartbeat.interval greater than 0")
 	}
 	v.enum(joinPath(p, "decimal.handling.mode"), s.DecimalHandlingMode, decimalModes)
-	v.enum(joinPath(p, "time.precision.mode"), s.TimePrecisionMode, timePrecisionModes)
+	if s.TimePrecisionMode != "" {
+		v.enum(joinPath(p, "time.precision.mode"), s.TimePrecisionMode, timePrecisionModes)
+	}
 	v.enum(joinPath(p, "interval.handling.mode"), s.IntervalHandlingMode, intervalModes)
 	v.enum(joinPath(p, "binary.handling.mode"), s.BinaryHandlingMode, binaryModes)
 	kp := joinPath(p, "message.key.columns")

@@ -52,12 +52,9 @@ func MySQLOptions(sc *configs.Source, log *slog.Logger) mysql.Options {
 	if prefix == "" {
 		prefix = sc.Name
 	}
+	// Empty: the MySQL decoder's default, Debezium's
+	// adaptive_time_microseconds (TIME -> MicroTime).
 	timeMode := sc.TimePrecisionMode
-	if timeMode == "" || timeMode == "adaptive" {
-		// The shared default is "adaptive"; Debezium's MySQL connector
-		// defaults to adaptive_time_microseconds (TIME -> MicroTime).
-		timeMode = "adaptive_time_microseconds"
-	}
 	return mysql.Options{
 		Name:                sc.Name,
 		DSN:                 sc.DSN,
