@@ -316,6 +316,7 @@ func TestSuggest(t *testing.T) {
 func TestExamplesParse(t *testing.T) {
 	env := map[string]string{
 		"SLUICE_PG_DSN":      "postgres://sluice:pg-secret@localhost:5432/inventory",
+		"SLUICE_MYSQL_DSN":   "mysql://sluice:my-secret@localhost:3306",
 		"SLUICE_SQLITE_PATH": "/tmp/sluice-quickstart.db",
 		"PG_PASSWORD":        "pg-secret",
 		"MYSQL_PASSWORD":     "mysql-secret",
