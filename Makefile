@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/sluice
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build deps test test-short vet fmt quickstart bench clean
+.PHONY: all build deps test test-short vet fmt quickstart quickstart-mysql bench clean
 
 all: build
 
@@ -30,6 +30,9 @@ fmt:
 
 quickstart:
 	bash scripts/quickstart.sh
+
+quickstart-mysql:
+	bash scripts/quickstart.sh mysql
 
 bench:
 	$(GO) run ./bench
