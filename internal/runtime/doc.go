@@ -1,8 +1,10 @@
 // Package runtime runs connectors: the supervisor that starts every source
 // and sink connector, restarts a failing one with exponential backoff and
 // jitter while the others keep running, and keeps each one's state and last
-// error for the status API; and the source task that wires a source to its
-// offsets and its transactional Kafka writer.
+// error for the status API; the source task that wires a source to its
+// offsets and its transactional Kafka writer; and the sink task that feeds a
+// sink from read_committed partitions, starting at the offsets the sink
+// stored in its own target.
 //
 // It imports internal/kafka, internal/pipeline, offsets and change; source
 // and sink packages are wired in by cmd/sluice through plain functions.
