@@ -181,17 +181,22 @@ func (d *Daemon) sourceConnector(sc *configs.Source) (runtime.Connector, error) 
 		run := func(ctx context.Context, stored []byte, w *pipeline.SourceWriter) error {
 			return src.Run(ctx, stored, w)
 		}
-		return runtime.Connector{
-			Name:    sc.Name,
-			Kind:    "source",
-			Type:    sc.Type,
-			Run:     runtime.SourceTask(d.env, sc.Name, change.JSONOptions{Schemas: sc.Schemas}, run),
-			Details: func() any { return src.Status().Snapshot() },
-		}, nil
+		return d.sourceTask(sc, run, func() any { return src.Status().Snapshot() }), nil
 	case configs.SourceMySQL:
 		return d.mysqlSourceConnector(sc)
 	}
 	return runtime.Connector{}, fmt.Errorf("source %s: unknown type %q", sc.Name, sc.Type)
+}
+
+// sourceTask wraps a source's body into a supervised connector.
+func (d *Daemon) sourceTask(sc *configs.Source, run runtime.SourceRun, details func() any) runtime.Connector {
+	return runtime.Connector{
+		Name:    sc.Name,
+		Kind:    "source",
+		Type:    sc.Type,
+		Run:     runtime.SourceTask(d.env, sc.Name, change.JSONOptions{Schemas: sc.Schemas}, run),
+		Details: details,
+	}
 }
 
 // PostgresOptions maps a source's configuration onto the Postgres source's options.

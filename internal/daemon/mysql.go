@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/configs"
 	"github.com/sluice-cdc/sluice/internal/pipeline"
 	"github.com/sluice-cdc/sluice/internal/runtime"
@@ -32,18 +31,12 @@ func (d *Daemon) mysqlSourceConnector(sc *configs.Source) (runtime.Connector, er
 	run := func(ctx context.Context, stored []byte, w *pipeline.SourceWriter) error {
 		// The schema history is compacted: the last record per connector
 		// is the schema at the connector's offset.
-		if err := d.env.Topics.Ensure(ctx, map[string]string{"cleanup.policy": "compact"}, historyTopic); err != nil {
+		if err := d.env.Topics.Ensure(ctx, offsets.TopicConfigs, historyTopic); err != nil {
 			return fmt.Errorf("kafka: %w", err)
 		}
 		return src.Run(ctx, stored, w)
 	}
-	return runtime.Connector{
-		Name:    sc.Name,
-		Kind:    "source",
-		Type:    sc.Type,
-		Run:     runtime.SourceTask(d.env, sc.Name, change.JSONOptions{Schemas: sc.Schemas}, run),
-		Details: func() any { return src.Status().Snapshot() },
-	}, nil
+	return d.sourceTask(sc, run, func() any { return src.Status().Snapshot() }), nil
 }
 
 // MySQLOptions maps a source's configuration onto the MySQL source's options.
@@ -77,6 +70,7 @@ func MySQLOptions(sc *configs.Source, log *slog.Logger) mysql.Options {
 			DecimalMode:         sc.DecimalHandlingMode,
 			TimePrecisionMode:   timeMode,
 			BinaryMode:          sc.BinaryHandlingMode,
+			BigIntUnsignedMode:  sc.BigIntUnsignedHandlingMode,
 			Tombstones:          sc.TombstonesOnDelete,
 			TransactionMetadata: sc.ProvideTransactionMetadata,
 			MessageKeyColumns:   sc.MessageKeyColumns,
