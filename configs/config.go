@@ -172,6 +172,9 @@ type Source struct {
 	IntervalHandlingMode string `yaml:"interval.handling.mode" default:"numeric"`
 	// BinaryHandlingMode is bytes, base64 or hex.
 	BinaryHandlingMode string `yaml:"binary.handling.mode" default:"bytes"`
+	// BigIntUnsignedHandlingMode is long (BIGINT UNSIGNED as int64; values
+	// above 2^63-1 wrap) or precise (Decimal with scale 0). MySQL only.
+	BigIntUnsignedHandlingMode string `yaml:"bigint.unsigned.handling.mode" only:"mysql" default:"long"`
 	// TombstonesOnDelete emits a null-valued record after each delete.
 	TombstonesOnDelete bool `yaml:"tombstones.on.delete" default:"true"`
 	// Schemas includes the JSON converter's schema block.

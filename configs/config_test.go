@@ -145,7 +145,7 @@ sinks:
 	if !reflect.DeepEqual(pg, wantPG) {
 		t.Errorf("postgres source defaults:\n got %+v\nwant %+v", pg, wantPG)
 	}
-	if my.SnapshotLockingMode != "minimal" || my.GTID != "auto" || my.ServerID != DefaultServerID("shop") || my.SlotName != "" || my.PublicationAutocreateMode != "" {
+	if my.SnapshotLockingMode != "minimal" || my.GTID != "auto" || my.BigIntUnsignedHandlingMode != "long" || my.ServerID != DefaultServerID("shop") || my.SlotName != "" || my.PublicationAutocreateMode != "" {
 		t.Errorf("mysql source defaults: %+v", my)
 	}
 	if id := DefaultServerID("shop"); id < 1000 || id >= 1<<31 {
@@ -428,5 +428,42 @@ func TestLoadUsesPathForErrorsAndFiles(t *testing.T) {
 	_, err := Load(path)
 	if err == nil || err.Error() != path+":2:1: bogus: unknown key" {
 		t.Errorf("Load error = %v", err)
+	}
+}
+
+func TestMySQLOnlyKeys(t *testing.T) {
+	c := mustParse(t, `sources:
+  - name: a
+    type: mysql
+    dsn: mysql://u@h/
+    bigint.unsigned.handling.mode: precise
+  - name: b
+    type: mysql
+    dsn: mysql://u@h/
+    bigint: {unsigned: {handling: {mode: long}}}
+`)
+	if m := c.Sources[0].BigIntUnsignedHandlingMode; m != "precise" {
+		t.Errorf("bigint.unsigned.handling.mode = %q", m)
+	}
+	if m := c.Sources[1].BigIntUnsignedHandlingMode; m != "long" {
+		t.Errorf("nested bigint.unsigned.handling.mode = %q", m)
+	}
+	errs := strings.Join(parseErrs(t, `sources:
+  - name: a
+    type: mysql
+    dsn: mysql://u@h/
+    bigint.unsigned.handling.mode: string
+  - name: b
+    type: postgres
+    dsn: postgres://h/db
+    bigint.unsigned.handling.mode: precise
+`), "\n")
+	for _, want := range []string{
+		`sources[0].bigint.unsigned.handling.mode: `,
+		`sources[1].bigint.unsigned.handling.mode: only valid for type mysql (this source is postgres)`,
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("errors lack %q:\n%s", want, errs)
+		}
 	}
 }

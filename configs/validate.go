@@ -29,6 +29,7 @@ var (
 	lockingModes        = []string{"minimal", "none"}
 	publicationModes    = []string{"filtered", "all_tables", "disabled"}
 	gtidModes           = []string{"auto", "on", "off"}
+	bigintUnsignedModes = []string{"long", "precise"}
 	decimalModes        = []string{"precise", "double", "string"}
 	timePrecisionModes  = []string{"adaptive", "adaptive_time_microseconds", "connect"}
 	intervalModes       = []string{"numeric", "string"}
@@ -319,6 +320,7 @@ func (v *validator) source(s *Source, p string, names, prefixes map[string]strin
 	case SourceMySQL:
 		v.enum(joinPath(p, "snapshot.locking.mode"), s.SnapshotLockingMode, lockingModes)
 		v.enum(joinPath(p, "gtid"), s.GTID, gtidModes)
+		v.enum(joinPath(p, "bigint.unsigned.handling.mode"), s.BigIntUnsignedHandlingMode, bigintUnsignedModes)
 	case SourcePostgres:
 		if s.SlotName != "" && (len(s.SlotName) > maxIdentLen || !slotNameRe.MatchString(s.SlotName)) {
 			v.at(joinPath(p, "slot_name"), "invalid replication slot name %s: use at most %d lower-case letters, digits and '_'", quoteValue(s.SlotName), maxIdentLen)

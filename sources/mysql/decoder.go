@@ -26,6 +26,10 @@ type DecoderOptions struct {
 	// BinaryMode is binary.handling.mode: bytes (default), base64,
 	// base64-url-safe, hex.
 	BinaryMode string
+	// BigIntUnsignedMode is bigint.unsigned.handling.mode: long (default:
+	// BIGINT UNSIGNED as int64, values above 2^63-1 wrap) or precise
+	// (org.apache.kafka.connect.data.Decimal with scale 0, exact).
+	BigIntUnsignedMode string
 	// Tombstones is tombstones.on.delete.
 	Tombstones bool
 	// TransactionMetadata is provide.transaction.metadata: row events get

@@ -17,10 +17,19 @@ type config struct {
 	decimal  string // precise | double | string
 	timeMode string // adaptive_time_microseconds | adaptive | connect
 	binary   string // bytes | base64 | base64-url-safe | hex
+	bigint   string // long | precise (bigint.unsigned.handling.mode)
 }
 
 func newConfig(o *DecoderOptions) (*config, error) {
-	c := &config{decimal: o.DecimalMode, timeMode: o.TimePrecisionMode, binary: o.BinaryMode}
+	c := &config{decimal: o.DecimalMode, timeMode: o.TimePrecisionMode, binary: o.BinaryMode, bigint: o.BigIntUnsignedMode}
+	if c.bigint == "" {
+		c.bigint = "long"
+	}
+	switch c.bigint {
+	case "long", "precise":
+	default:
+		return nil, fmt.Errorf("bigint.unsigned.handling.mode %q: want long or precise", o.BigIntUnsignedMode)
+	}
 	if c.decimal == "" {
 		c.decimal = "precise"
 	}
@@ -105,6 +114,11 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 		}
 		return codec{change.PrimitiveSchema(change.TypeInt32, opt), intConv(c, func(i int64) any { return int32(i) }, 32)}, nil
 	case "bigint":
+		if c.Unsigned && cfg.bigint == "precise" {
+			// bigint.unsigned.handling.mode=precise: Decimal with scale 0
+			// (Debezium's Decimal.builder(0): no precision parameter).
+			return codec{change.DecimalSchema(0, 0, opt), unsignedBigintConv}, nil
+		}
 		// bigint.unsigned.handling.mode=long: unsigned values above
 		// 2^63-1 wrap, as in Debezium.
 		return codec{change.PrimitiveSchema(change.TypeInt64, opt), intConv(c, func(i int64) any { return i }, 64)}, nil
@@ -363,6 +377,35 @@ func intConv(c Column, out func(int64) any, bits uint) func(v any, binlog bool) 
 		}
 		return out(i), nil
 	}
+}
+
+// unsignedBigintConv converts a BIGINT UNSIGNED value to Decimal bytes
+// (scale 0), exact over the whole range: binlog values may arrive as the
+// signed int64 of the same bits, text values as uint64 or digits.
+func unsignedBigintConv(v any, _ bool) (any, error) {
+	var u uint64
+	switch x := v.(type) {
+	case uint64:
+		u = x
+	case []byte, string:
+		var s string
+		if b, ok := x.([]byte); ok {
+			s = string(b)
+		} else {
+			s = x.(string)
+		}
+		var err error
+		if u, err = strconv.ParseUint(strings.TrimSpace(s), 10, 64); err != nil {
+			return nil, fmt.Errorf("bigint unsigned value %q: %w", s, err)
+		}
+	default:
+		i, err := intValue(v)
+		if err != nil {
+			return nil, err
+		}
+		u = uint64(i) // same bits: a negative int64 is a value above 2^63-1
+	}
+	return change.DecimalBytes(new(big.Int).SetUint64(u)), nil
 }
 
 func intValue(v any) (int64, error) {
