@@ -175,6 +175,10 @@ type Source struct {
 	// BigIntUnsignedHandlingMode is long (BIGINT UNSIGNED as int64; values
 	// above 2^63-1 wrap) or precise (Decimal with scale 0). MySQL only.
 	BigIntUnsignedHandlingMode string `yaml:"bigint.unsigned.handling.mode" only:"mysql" default:"long"`
+	// SkipUnparseableDDL logs and skips DDL statements the parser cannot
+	// read instead of failing the connector (Debezium's
+	// schema.history.internal.skip.unparseable.ddl). MySQL only.
+	SkipUnparseableDDL bool `yaml:"schema.history.internal.skip.unparseable.ddl" only:"mysql"`
 	// TombstonesOnDelete emits a null-valued record after each delete.
 	TombstonesOnDelete bool `yaml:"tombstones.on.delete" default:"true"`
 	// Schemas includes the JSON converter's schema block.

@@ -437,16 +437,25 @@ func TestMySQLOnlyKeys(t *testing.T) {
     type: mysql
     dsn: mysql://u@h/
     bigint.unsigned.handling.mode: precise
+    schema.history.internal.skip.unparseable.ddl: true
   - name: b
     type: mysql
     dsn: mysql://u@h/
     bigint: {unsigned: {handling: {mode: long}}}
+    schema: {history: {internal: {skip.unparseable.ddl: true}}}
+  - name: c
+    type: mysql
+    dsn: mysql://u@h/
 `)
 	if m := c.Sources[0].BigIntUnsignedHandlingMode; m != "precise" {
 		t.Errorf("bigint.unsigned.handling.mode = %q", m)
 	}
 	if m := c.Sources[1].BigIntUnsignedHandlingMode; m != "long" {
 		t.Errorf("nested bigint.unsigned.handling.mode = %q", m)
+	}
+	if !c.Sources[0].SkipUnparseableDDL || !c.Sources[1].SkipUnparseableDDL || c.Sources[2].SkipUnparseableDDL {
+		t.Errorf("schema.history.internal.skip.unparseable.ddl = %v %v %v (want true true false)",
+			c.Sources[0].SkipUnparseableDDL, c.Sources[1].SkipUnparseableDDL, c.Sources[2].SkipUnparseableDDL)
 	}
 	errs := strings.Join(parseErrs(t, `sources:
   - name: a
@@ -457,10 +466,12 @@ func TestMySQLOnlyKeys(t *testing.T) {
     type: postgres
     dsn: postgres://h/db
     bigint.unsigned.handling.mode: precise
+    schema.history.internal.skip.unparseable.ddl: true
 `), "\n")
 	for _, want := range []string{
 		`sources[0].bigint.unsigned.handling.mode: `,
 		`sources[1].bigint.unsigned.handling.mode: only valid for type mysql (this source is postgres)`,
+		`sources[1].schema.history.internal.skip.unparseable.ddl: only valid for type mysql (this source is postgres)`,
 	} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("errors lack %q:\n%s", want, errs)

@@ -64,6 +64,7 @@ func MySQLOptions(sc *configs.Source, log *slog.Logger) mysql.Options {
 		MaxBatchWait:        time.Duration(sc.MaxBatchWait),
 		Logger:              log.With("connector", sc.Name),
 		SchemaHistoryTopic:  mysql.DefaultSchemaHistoryTopic,
+		SkipUnparsableDDL:   sc.SkipUnparseableDDL,
 		Decoder: mysql.DecoderOptions{
 			TopicPrefix:         prefix,
 			Version:             Version,
