@@ -179,6 +179,10 @@ type Source struct {
 	// read instead of failing the connector (Debezium's
 	// schema.history.internal.skip.unparseable.ddl). MySQL only.
 	SkipUnparseableDDL bool `yaml:"schema.history.internal.skip.unparseable.ddl" only:"mysql"`
+	// IncludeQuery fills source.query of streamed events with the statement
+	// that produced them; needs binlog_rows_query_log_events (MySQL) or
+	// binlog_annotate_row_events (MariaDB) on the server. MySQL only.
+	IncludeQuery bool `yaml:"include.query" only:"mysql"`
 	// TombstonesOnDelete emits a null-valued record after each delete.
 	TombstonesOnDelete bool `yaml:"tombstones.on.delete" default:"true"`
 	// Schemas includes the JSON converter's schema block.

@@ -438,11 +438,13 @@ func TestMySQLOnlyKeys(t *testing.T) {
     dsn: mysql://u@h/
     bigint.unsigned.handling.mode: precise
     schema.history.internal.skip.unparseable.ddl: true
+    include.query: true
   - name: b
     type: mysql
     dsn: mysql://u@h/
     bigint: {unsigned: {handling: {mode: long}}}
     schema: {history: {internal: {skip.unparseable.ddl: true}}}
+    include: {query: true, unknown.datatypes: true}
   - name: c
     type: mysql
     dsn: mysql://u@h/
@@ -452,6 +454,9 @@ func TestMySQLOnlyKeys(t *testing.T) {
 	}
 	if m := c.Sources[1].BigIntUnsignedHandlingMode; m != "long" {
 		t.Errorf("nested bigint.unsigned.handling.mode = %q", m)
+	}
+	if x, y, z := c.Sources[0], c.Sources[1], c.Sources[2]; !x.IncludeQuery || !y.IncludeQuery || !y.IncludeUnknownDatatypes || z.IncludeQuery {
+		t.Errorf("include.query = %v %v %v (want true true false)", x.IncludeQuery, y.IncludeQuery, z.IncludeQuery)
 	}
 	if !c.Sources[0].SkipUnparseableDDL || !c.Sources[1].SkipUnparseableDDL || c.Sources[2].SkipUnparseableDDL {
 		t.Errorf("schema.history.internal.skip.unparseable.ddl = %v %v %v (want true true false)",
@@ -467,11 +472,13 @@ func TestMySQLOnlyKeys(t *testing.T) {
     dsn: postgres://h/db
     bigint.unsigned.handling.mode: precise
     schema.history.internal.skip.unparseable.ddl: true
+    include.query: true
 `), "\n")
 	for _, want := range []string{
 		`sources[0].bigint.unsigned.handling.mode: `,
 		`sources[1].bigint.unsigned.handling.mode: only valid for type mysql (this source is postgres)`,
 		`sources[1].schema.history.internal.skip.unparseable.ddl: only valid for type mysql (this source is postgres)`,
+		`sources[1].include.query: only valid for type mysql (this source is postgres)`,
 	} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("errors lack %q:\n%s", want, errs)

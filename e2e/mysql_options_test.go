@@ -20,12 +20,12 @@ func TestMySQLOptionsMapping(t *testing.T) {
 		return &cfg.Sources[0]
 	}
 	o := daemon.MySQLOptions(parse(), slog.Default())
-	if o.Decoder.BigIntUnsignedMode != "long" || o.SkipUnparsableDDL {
-		t.Errorf("defaults: bigint %q, skip DDL %v", o.Decoder.BigIntUnsignedMode, o.SkipUnparsableDDL)
+	if o.Decoder.BigIntUnsignedMode != "long" || o.SkipUnparsableDDL || o.IncludeQuery {
+		t.Errorf("defaults: bigint %q, skip DDL %v, include query %v", o.Decoder.BigIntUnsignedMode, o.SkipUnparsableDDL, o.IncludeQuery)
 	}
 	o = daemon.MySQLOptions(parse("bigint.unsigned.handling.mode: precise",
-		"schema.history.internal.skip.unparseable.ddl: true"), slog.Default())
-	if o.Decoder.BigIntUnsignedMode != "precise" || !o.SkipUnparsableDDL {
-		t.Errorf("set: bigint %q, skip DDL %v", o.Decoder.BigIntUnsignedMode, o.SkipUnparsableDDL)
+		"schema.history.internal.skip.unparseable.ddl: true", "include.query: true"), slog.Default())
+	if o.Decoder.BigIntUnsignedMode != "precise" || !o.SkipUnparsableDDL || !o.IncludeQuery {
+		t.Errorf("set: bigint %q, skip DDL %v, include query %v", o.Decoder.BigIntUnsignedMode, o.SkipUnparsableDDL, o.IncludeQuery)
 	}
 }

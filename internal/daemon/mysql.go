@@ -65,6 +65,7 @@ func MySQLOptions(sc *configs.Source, log *slog.Logger) mysql.Options {
 		Logger:              log.With("connector", sc.Name),
 		SchemaHistoryTopic:  mysql.DefaultSchemaHistoryTopic,
 		SkipUnparsableDDL:   sc.SkipUnparseableDDL,
+		IncludeQuery:        sc.IncludeQuery,
 		Decoder: mysql.DecoderOptions{
 			TopicPrefix:         prefix,
 			Version:             Version,

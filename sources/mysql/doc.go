@@ -20,6 +20,10 @@
 // and skips the rows already written. Large transactions are split over
 // several Kafka transactions and never held in memory whole.
 //
+// With IncludeQuery, source.query of streamed row events is the statement
+// of the ROWS_QUERY (MySQL) or ANNOTATE_ROWS (MariaDB, requested with
+// BINLOG_SEND_ANNOTATE_ROWS_EVENT) event before their rows events.
+//
 // DDL: every query event is parsed with the TiDB parser; CREATE/ALTER
 // (add/drop/modify/change/rename column, primary key, rename)/RENAME/DROP
 // are applied to the in-memory table definitions (statements it cannot

@@ -50,6 +50,12 @@ type Options struct {
 	// transaction and how long they wait for a commit.
 	MaxBatchSize int
 	MaxBatchWait time.Duration
+	// IncludeQuery is include.query: streamed row events carry the SQL
+	// statement that produced them in source.query, from the ROWS_QUERY
+	// event (MySQL, binlog_rows_query_log_events=ON) or ANNOTATE_ROWS event
+	// (MariaDB, binlog_annotate_row_events=ON) before the rows events;
+	// without those events (or in a snapshot) query stays null.
+	IncludeQuery bool
 	// SchemaHistoryTopic, when set, receives the table definitions after
 	// the snapshot and after each DDL, in the same Kafka transaction as the
 	// events (the emitter must support WriteRaw). LoadSchemaHistory returns

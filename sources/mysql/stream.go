@@ -43,6 +43,7 @@ type streamer struct {
 	txGsetPrev string
 	txRows     int64
 	thread     int64
+	query      string // statement of the following rows events (IncludeQuery)
 
 	off offsets.MySQL // position of the last change handed to the emitter
 
@@ -82,6 +83,10 @@ func (s *Source) stream(ctx context.Context, conn *client.Conn, si serverInfo, d
 		HeartbeatPeriod:         10 * time.Second,
 		ReadTimeout:             60 * time.Second,
 		Logger:                  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if s.o.IncludeQuery && si.flavor == gomysql.MariaDBFlavor {
+		// MariaDB sends ANNOTATE_ROWS events only when asked to.
+		cfg.DumpCommandFlag |= replication.BINLOG_SEND_ANNOTATE_ROWS_EVENT
 	}
 	if err := st.checkServerID(); err != nil {
 		return err
@@ -216,6 +221,14 @@ func (st *streamer) handle(ctx context.Context, ev *replication.BinlogEvent) err
 		}
 	case *replication.XIDEvent:
 		return st.commitTx(ctx, h)
+	case *replication.RowsQueryEvent: // MySQL, binlog_rows_query_log_events
+		if st.s.o.IncludeQuery {
+			st.query = string(e.Query)
+		}
+	case *replication.MariadbAnnotateRowsEvent: // MariaDB, binlog_annotate_row_events
+		if st.s.o.IncludeQuery {
+			st.query = string(e.Query)
+		}
 	case *replication.RowsEvent:
 		return st.rows(ctx, h, e)
 	}
@@ -234,6 +247,7 @@ func (st *streamer) beginTx(h *replication.EventHeader, gtid string) {
 	}
 	st.dec.BeginTx(id)
 	st.thread = 0
+	st.query = ""
 	if st.gset != nil {
 		st.txGsetPrev = st.gset.String()
 	}
@@ -285,6 +299,7 @@ func (st *streamer) rows(ctx context.Context, h *replication.EventHeader, e *rep
 		GTID:     st.txGTID,
 		ServerID: int64(h.ServerID),
 		Thread:   st.thread,
+		Query:    st.query,
 		TsUs:     int64(h.Timestamp) * 1_000_000,
 	}
 	st.evs = st.evs[:0]
@@ -353,6 +368,7 @@ func (st *streamer) emit(ctx context.Context, evs []change.Event) error {
 
 func (st *streamer) commitTx(ctx context.Context, h *replication.EventHeader) error {
 	st.inTx, st.begun = false, false
+	st.query = ""
 	if st.gset != nil && st.txGTID != "" {
 		if err := st.gset.Update(st.txGTID); err != nil {
 			return fmt.Errorf("mysql source %s: GTID %s: %w", st.s.o.Name, st.txGTID, err)
