@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,16 @@ import (
 // in-process until the test ends. The embedded broker listens on a free
 // port unless the YAML says otherwise.
 func runDaemon(t *testing.T, yaml string) *daemon.Daemon {
+	t.Helper()
+	d, _ := stoppableDaemon(t, yaml)
+	return d
+}
+
+// stoppableDaemon runs sluice in-process like runDaemon, and returns a
+// function that stops it (also called when the test ends). A state_dir, an
+// embedded broker on a free port and a disabled API are added unless the
+// YAML sets them.
+func stoppableDaemon(t *testing.T, yaml string) (*daemon.Daemon, func()) {
 	t.Helper()
 	if !strings.Contains(yaml, "state_dir:") {
 		yaml = "state_dir: " + t.TempDir() + "\n" + yaml
@@ -47,16 +58,36 @@ func runDaemon(t *testing.T, yaml string) *daemon.Daemon {
 		defer close(done)
 		_ = d.Run(ctx)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(60 * time.Second):
-			t.Errorf("daemon did not stop within 60s")
-		}
-		d.Close()
-	})
-	return d
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(60 * time.Second):
+				t.Errorf("daemon did not stop within 60s")
+			}
+			d.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return d, stop
+}
+
+// sourceYAML is the sources section for one connector of type typ.
+func sourceYAML(typ, name, dsn string, extra ...string) string {
+	y := fmt.Sprintf(`
+sources:
+  - name: %s
+    type: %s
+    dsn: %s
+    topic_prefix: %s
+    max_batch_wait: 20ms
+`, name, typ, dsn, name)
+	for _, e := range extra {
+		y += "    " + e + "\n"
+	}
+	return y
 }
 
 func testLogger(t *testing.T) *slog.Logger {

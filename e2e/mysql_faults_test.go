@@ -2,14 +2,10 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/sluice-cdc/sluice/configs"
-	"github.com/sluice-cdc/sluice/internal/daemon"
 	"github.com/sluice-cdc/sluice/internal/harness"
 	"github.com/sluice-cdc/sluice/internal/kafka"
 	"github.com/sluice-cdc/sluice/internal/runtime"
@@ -17,53 +13,7 @@ import (
 )
 
 func mySourceYAML(name, dsn string, extra ...string) string {
-	y := fmt.Sprintf(`
-sources:
-  - name: %s
-    type: mysql
-    dsn: %s
-    topic_prefix: %s
-    max_batch_wait: 20ms
-`, name, dsn, name)
-	for _, e := range extra {
-		y += "    " + e + "\n"
-	}
-	return y
-}
-
-// stoppableDaemon runs sluice in-process like runDaemon, and returns a
-// function that stops it (also called when the test ends).
-func stoppableDaemon(t *testing.T, yaml string) (*daemon.Daemon, func()) {
-	t.Helper()
-	yaml = "state_dir: " + t.TempDir() + "\napi: {listen: \"\"}\n" + yaml
-	cfg, err := configs.Parse("test.yaml", []byte(yaml))
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	d, err := daemon.New(cfg, testLogger(t))
-	if err != nil {
-		t.Fatalf("daemon: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = d.Run(ctx)
-	}()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case <-done:
-			case <-time.After(60 * time.Second):
-				t.Errorf("daemon did not stop within 60s")
-			}
-			d.Close()
-		})
-	}
-	t.Cleanup(stop)
-	return d, stop
+	return sourceYAML("mysql", name, dsn, extra...)
 }
 
 // sharedBroker starts an embedded broker that outlives the daemons of a test.

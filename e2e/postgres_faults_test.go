@@ -15,18 +15,7 @@ import (
 )
 
 func pgSourceYAML(name, dsn string, extra ...string) string {
-	y := fmt.Sprintf(`
-sources:
-  - name: %s
-    type: postgres
-    dsn: %s
-    topic_prefix: %s
-    max_batch_wait: 20ms
-`, name, dsn, name)
-	for _, e := range extra {
-		y += "    " + e + "\n"
-	}
-	return y
+	return sourceYAML("postgres", name, dsn, extra...)
 }
 
 // streaming reports whether a Postgres source has reached the streaming phase.
