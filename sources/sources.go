@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/sluice-cdc/sluice/change"
 )
@@ -55,4 +57,20 @@ func (e *PermanentError) Permanent() bool { return true }
 // Permanent formats an error (with %w support) and marks it permanent.
 func Permanent(format string, args ...any) error {
 	return &PermanentError{fmt.Errorf(format, args...)}
+}
+
+// Mode returns the value of a mode option, or def when it is empty, and an
+// error naming the option when the value is not one of allowed.
+func Mode(option, value, def string, allowed ...string) (string, error) {
+	if value == "" {
+		value = def
+	}
+	if slices.Contains(allowed, value) {
+		return value, nil
+	}
+	list := allowed[len(allowed)-1]
+	if len(allowed) > 1 {
+		list = strings.Join(allowed[:len(allowed)-1], ", ") + " or " + list
+	}
+	return "", fmt.Errorf("%s %q: want %s", option, value, list)
 }

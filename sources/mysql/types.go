@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sluice-cdc/sluice/change"
+	"github.com/sluice-cdc/sluice/sources"
 )
 
 // config is the validated type-mapping configuration.
@@ -21,38 +22,19 @@ type config struct {
 }
 
 func newConfig(o *DecoderOptions) (*config, error) {
-	c := &config{decimal: o.DecimalMode, timeMode: o.TimePrecisionMode, binary: o.BinaryMode, bigint: o.BigIntUnsignedMode}
-	if c.bigint == "" {
-		c.bigint = "long"
+	c := &config{}
+	var err error
+	if c.bigint, err = sources.Mode("bigint.unsigned.handling.mode", o.BigIntUnsignedMode, "long", "long", "precise"); err != nil {
+		return nil, err
 	}
-	switch c.bigint {
-	case "long", "precise":
-	default:
-		return nil, fmt.Errorf("bigint.unsigned.handling.mode %q: want long or precise", o.BigIntUnsignedMode)
+	if c.decimal, err = sources.Mode("decimal.handling.mode", o.DecimalMode, "precise", "precise", "double", "string"); err != nil {
+		return nil, err
 	}
-	if c.decimal == "" {
-		c.decimal = "precise"
+	if c.timeMode, err = sources.Mode("time.precision.mode", o.TimePrecisionMode, "adaptive_time_microseconds", "adaptive", "adaptive_time_microseconds", "connect"); err != nil {
+		return nil, err
 	}
-	if c.timeMode == "" {
-		c.timeMode = "adaptive_time_microseconds"
-	}
-	if c.binary == "" {
-		c.binary = "bytes"
-	}
-	switch c.decimal {
-	case "precise", "double", "string":
-	default:
-		return nil, fmt.Errorf("decimal.handling.mode %q: want precise, double or string", o.DecimalMode)
-	}
-	switch c.timeMode {
-	case "adaptive", "adaptive_time_microseconds", "connect":
-	default:
-		return nil, fmt.Errorf("time.precision.mode %q: want adaptive, adaptive_time_microseconds or connect", o.TimePrecisionMode)
-	}
-	switch c.binary {
-	case "bytes", "base64", "base64-url-safe", "hex":
-	default:
-		return nil, fmt.Errorf("binary.handling.mode %q: want bytes, base64, base64-url-safe or hex", o.BinaryMode)
+	if c.binary, err = sources.Mode("binary.handling.mode", o.BinaryMode, "bytes", "bytes", "base64", "base64-url-safe", "hex"); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

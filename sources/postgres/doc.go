@@ -41,5 +41,5 @@
 // Must not import: sinks/..., transforms, internal/runtime (or anything
 // else under internal/ that starts processes); sources hand events to the
 // runtime through the Emitter interface. decoder.go, types.go and
-// schemas.go import only change and pglogrepl.
+// schemas.go import only change, sources and pglogrepl.
 package postgres

@@ -22,6 +22,7 @@ import (
 	"unsafe"
 
 	"github.com/sluice-cdc/sluice/change"
+	"github.com/sluice-cdc/sluice/sources"
 )
 
 // Built-in type OIDs (src/include/catalog/pg_type.dat). They are fixed
@@ -280,44 +281,19 @@ type config struct {
 const defaultPlaceholder = "__debezium_unavailable_value"
 
 func newConfig(o *DecoderOptions) (*config, error) {
-	c := &config{
-		decimal:  o.DecimalMode,
-		timeMode: o.TimePrecisionMode,
-		interval: o.IntervalMode,
-		binary:   o.BinaryMode,
-		unknown:  o.IncludeUnknownTypes,
+	c := &config{unknown: o.IncludeUnknownTypes}
+	var err error
+	if c.decimal, err = sources.Mode("decimal.handling.mode", o.DecimalMode, "precise", "precise", "double", "string"); err != nil {
+		return nil, err
 	}
-	if c.decimal == "" {
-		c.decimal = "precise"
+	if c.timeMode, err = sources.Mode("time.precision.mode", o.TimePrecisionMode, "adaptive", "adaptive", "adaptive_time_microseconds", "connect"); err != nil {
+		return nil, err
 	}
-	if c.timeMode == "" {
-		c.timeMode = "adaptive"
+	if c.interval, err = sources.Mode("interval.handling.mode", o.IntervalMode, "numeric", "numeric", "string"); err != nil {
+		return nil, err
 	}
-	if c.interval == "" {
-		c.interval = "numeric"
-	}
-	if c.binary == "" {
-		c.binary = "bytes"
-	}
-	switch c.decimal {
-	case "precise", "double", "string":
-	default:
-		return nil, fmt.Errorf("decimal.handling.mode %q: want precise, double or string", o.DecimalMode)
-	}
-	switch c.timeMode {
-	case "adaptive", "adaptive_time_microseconds", "connect":
-	default:
-		return nil, fmt.Errorf("time.precision.mode %q: want adaptive, adaptive_time_microseconds or connect", o.TimePrecisionMode)
-	}
-	switch c.interval {
-	case "numeric", "string":
-	default:
-		return nil, fmt.Errorf("interval.handling.mode %q: want numeric or string", o.IntervalMode)
-	}
-	switch c.binary {
-	case "bytes", "base64", "base64-url-safe", "hex":
-	default:
-		return nil, fmt.Errorf("binary.handling.mode %q: want bytes, base64, base64-url-safe or hex", o.BinaryMode)
+	if c.binary, err = sources.Mode("binary.handling.mode", o.BinaryMode, "bytes", "bytes", "base64", "base64-url-safe", "hex"); err != nil {
+		return nil, err
 	}
 	ph := o.UnavailablePlaceholder
 	if ph == "" {
