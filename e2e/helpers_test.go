@@ -157,6 +157,24 @@ func (c *consumer) next(n int, timeout time.Duration) []record {
 	return out
 }
 
+// upTo returns up to n records, as many as arrive within timeout.
+func (c *consumer) upTo(n int, timeout time.Duration) []record {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var out []record
+	for len(out) < n && ctx.Err() == nil {
+		fs := c.cl.PollRecords(ctx, n-len(out))
+		fs.EachError(func(tp string, p int32, err error) {
+			if ctx.Err() == nil {
+				c.t.Fatalf("fetch %s/%d: %v", tp, p, err)
+			}
+		})
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, decodeRecord(c.t, r)) })
+	}
+	return out
+}
+
 // none fails the test if a record arrives within d.
 func (c *consumer) none(d time.Duration) {
 	c.t.Helper()

@@ -16,6 +16,7 @@ import (
 	"github.com/sluice-cdc/sluice/configs"
 	"github.com/sluice-cdc/sluice/internal/daemon"
 	"github.com/sluice-cdc/sluice/internal/kafka"
+	"github.com/sluice-cdc/sluice/internal/runtime"
 	"github.com/sluice-cdc/sluice/offsets"
 	"github.com/sluice-cdc/sluice/sources/postgres"
 )
@@ -132,15 +133,25 @@ func resetOffset(ctx context.Context, cfg *configs.Config, opts []kgo.Opt, name,
 	default:
 		return fmt.Errorf("offsets reset: not available for %s sources yet", sc.Type)
 	}
-	// Written with the connector's own transactional id: an instance that
-	// started in the meantime is fenced instead of interleaving with us.
+	// Written with a transactional id of the connector's next generation,
+	// after fencing the last one: an instance that started in the meantime
+	// is fenced instead of interleaving with us, and the next start goes
+	// on from the generation after ours.
+	log, err := offsets.ReadLog(ctx, opts, cfg.Kafka.OffsetsTopic)
+	if err != nil {
+		return err
+	}
+	gen := log[name].Generation
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
+	if err := runtime.Fence(ctx, cl, kafka.TransactionalID(name, gen)); err != nil {
+		return fmt.Errorf("offsets reset %s: %w", name, err)
+	}
 	topics := kafka.NewTopics(cl, 1, -1, nil)
-	w, err := kafka.NewTxnWriter(kafka.TxnWriterOptions{ClientOpts: opts, Connector: name, OffsetsTopic: cfg.Kafka.OffsetsTopic, Topics: topics})
+	w, err := kafka.NewTxnWriter(kafka.TxnWriterOptions{ClientOpts: opts, Connector: name, OffsetsTopic: cfg.Kafka.OffsetsTopic, Topics: topics, Generation: gen + 1})
 	if err != nil {
 		return err
 	}

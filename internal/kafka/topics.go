@@ -18,8 +18,9 @@ type Topics struct {
 	replicationFactor int16
 	configs           map[string]*string
 
-	mu    sync.Mutex
-	known map[string]bool
+	mu     sync.Mutex
+	known  map[string]bool
+	counts map[string]int // partition counts looked up
 }
 
 // NewTopics returns a topic creator using cl. Topics are created with the
@@ -35,7 +36,7 @@ func NewTopics(cl *kgo.Client, partitions int32, replicationFactor int16, config
 	for k, v := range configs {
 		cfg[k] = &v
 	}
-	return &Topics{adm: kadm.NewClient(cl), partitions: partitions, replicationFactor: replicationFactor, configs: cfg, known: map[string]bool{}}
+	return &Topics{adm: kadm.NewClient(cl), partitions: partitions, replicationFactor: replicationFactor, configs: cfg, known: map[string]bool{}, counts: map[string]int{}}
 }
 
 // Ensure creates the named topics that do not exist yet. extra configs are
@@ -77,4 +78,35 @@ func (t *Topics) Ensure(ctx context.Context, extra map[string]string, names ...s
 	}
 	t.mu.Unlock()
 	return nil
+}
+
+// PartitionCount returns the number of partitions of an existing topic,
+// asking the cluster the first time.
+func (t *Topics) PartitionCount(ctx context.Context, topic string) (int, error) {
+	t.mu.Lock()
+	n, ok := t.counts[topic]
+	t.mu.Unlock()
+	if ok {
+		return n, nil
+	}
+	md, err := t.adm.ListTopics(ctx, topic)
+	if err != nil {
+		return 0, fmt.Errorf("describe topic %s: %w", topic, err)
+	}
+	d, ok := md[topic]
+	if !ok || d.Err != nil {
+		return 0, fmt.Errorf("describe topic %s: %w", topic, errors.Join(d.Err, errIfMissing(ok)))
+	}
+	n = len(d.Partitions)
+	t.mu.Lock()
+	t.counts[topic] = n
+	t.mu.Unlock()
+	return n, nil
+}
+
+func errIfMissing(found bool) error {
+	if found {
+		return nil
+	}
+	return kerr.UnknownTopicOrPartition
 }

@@ -1,9 +1,12 @@
 package kafka
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -28,9 +31,28 @@ type TxnWriter struct {
 	inTxn   bool
 	records int
 
+	gen  int64
+	prev []byte // the last committed offset
+	// counted is the number of change records the open transaction
+	// covered (written or filtered out).
+	counted int64
+	// filter drops records a partly committed transaction already wrote;
+	// txnFilter is its state when the open transaction began.
+	filter    []window
+	txnFilter []offsets.Window
+
 	mu       sync.Mutex
 	firstErr error
+	parts    map[offsets.TopicPartition]*offsets.Part
 	promise  func(*kgo.Record, error)
+	counting func(*kgo.Record, error)
+}
+
+// window is an offsets.Window being applied: the next remaining counted
+// records are dropped if they go to a partition in committed.
+type window struct {
+	remaining int64
+	committed map[offsets.TopicPartition]bool
 }
 
 // TxnWriterOptions configures a TxnWriter.
@@ -45,10 +67,27 @@ type TxnWriterOptions struct {
 	// DeliveryTimeout bounds how long a record may wait for the broker
 	// before the transaction fails (default 2 minutes).
 	DeliveryTimeout time.Duration
+	// Generation numbers this run of the connector: it picks the
+	// transactional id (TransactionalID) and is stored with every offset.
+	Generation int64
+	// Prev is the offset the source resumes from (nil at a first start).
+	Prev []byte
+	// Filter lists, counted from Prev, the change records that are already
+	// committed in some partitions: the writer leaves them out there.
+	Filter []offsets.Window
 }
 
-// TransactionalID returns the transactional.id used for a connector.
-func TransactionalID(connector string) string { return "sluice-" + connector }
+// TransactionalID returns the transactional.id of a connector's run of the
+// given generation. Each run takes a fresh one (and the broker a fresh
+// producer id), fencing the previous generation's first (see
+// runtime.SourceTask): a producer id that a crashed broker left with an
+// unfinished transaction is never used again.
+func TransactionalID(connector string, generation int64) string {
+	if generation == 0 {
+		return "sluice-" + connector
+	}
+	return "sluice-" + connector + "@" + strconv.FormatInt(generation, 10)
+}
 
 // NewTxnWriter creates the transactional producer of a connector.
 func NewTxnWriter(o TxnWriterOptions) (*TxnWriter, error) {
@@ -56,7 +95,8 @@ func NewTxnWriter(o TxnWriterOptions) (*TxnWriter, error) {
 		o.DeliveryTimeout = 2 * time.Minute
 	}
 	opts := append(append([]kgo.Opt(nil), o.ClientOpts...),
-		kgo.TransactionalID(TransactionalID(o.Connector)),
+		kgo.TransactionalID(TransactionalID(o.Connector, o.Generation)),
+		kgo.RecordPartitioner(partitioner),
 		kgo.TransactionTimeout(time.Minute),
 		kgo.RecordDeliveryTimeout(o.DeliveryTimeout),
 		kgo.ProducerLinger(0),
@@ -66,7 +106,21 @@ func NewTxnWriter(o TxnWriterOptions) (*TxnWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transactional producer for %s: %w", o.Connector, err)
 	}
-	w := &TxnWriter{cl: cl, topics: o.Topics, offsetsTopic: o.OffsetsTopic, offsetKey: []byte(o.Connector)}
+	w := &TxnWriter{
+		cl: cl, topics: o.Topics, offsetsTopic: o.OffsetsTopic, offsetKey: []byte(o.Connector),
+		gen: o.Generation, prev: o.Prev,
+		parts: map[offsets.TopicPartition]*offsets.Part{},
+	}
+	for _, f := range o.Filter {
+		if f.Records <= 0 || len(f.Committed) == 0 {
+			continue
+		}
+		win := window{remaining: f.Records, committed: map[offsets.TopicPartition]bool{}}
+		for _, tp := range f.Committed {
+			win.committed[tp] = true
+		}
+		w.filter = append(w.filter, win)
+	}
 	w.promise = func(r *kgo.Record, err error) {
 		if err != nil {
 			w.mu.Lock()
@@ -76,16 +130,59 @@ func NewTxnWriter(o TxnWriterOptions) (*TxnWriter, error) {
 			w.mu.Unlock()
 		}
 	}
+	w.counting = func(r *kgo.Record, err error) {
+		if err != nil {
+			w.promise(r, err)
+			return
+		}
+		tp := offsets.TopicPartition{Topic: r.Topic, Partition: r.Partition}
+		w.mu.Lock()
+		if p := w.parts[tp]; p != nil {
+			p.Count++
+		} else {
+			w.parts[tp] = &offsets.Part{Topic: r.Topic, Partition: r.Partition, First: r.Offset, Count: 1}
+		}
+		w.mu.Unlock()
+	}
 	return w, nil
 }
 
 // Client returns the underlying client.
 func (w *TxnWriter) Client() *kgo.Client { return w.cl }
 
-// Write adds records to the open transaction, opening one if needed. The
-// records' topics are created first if they do not exist. Records are sent
-// asynchronously; Commit reports any failure.
+// Write adds change records to the open transaction, opening one if
+// needed. The records' topics are created first if they do not exist.
+// Records are sent asynchronously; Commit reports any failure.
+//
+// Change records are counted: a source restarted at the same offset must
+// write the same records in the same order (see Options.Filter).
 func (w *TxnWriter) Write(ctx context.Context, recs ...*kgo.Record) error {
+	if err := w.begin(); err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if err := w.topics.Ensure(ctx, nil, r.Topic); err != nil {
+			return err
+		}
+		w.counted++
+		if len(w.filter) > 0 {
+			drop, err := w.filtered(ctx, r)
+			if err != nil {
+				return err
+			}
+			if drop {
+				continue
+			}
+		}
+		w.cl.Produce(ctx, r, w.counting)
+		w.records++
+	}
+	return nil
+}
+
+// WriteUncounted adds records that a replay would not reproduce
+// (heartbeats) to the open transaction.
+func (w *TxnWriter) WriteUncounted(ctx context.Context, recs ...*kgo.Record) error {
 	if err := w.begin(); err != nil {
 		return err
 	}
@@ -99,6 +196,37 @@ func (w *TxnWriter) Write(ctx context.Context, recs ...*kgo.Record) error {
 	return nil
 }
 
+// filtered advances the filter by one record and reports whether the
+// record is already committed where it goes.
+func (w *TxnWriter) filtered(ctx context.Context, r *kgo.Record) (bool, error) {
+	drop := false
+	for i := range w.filter {
+		f := &w.filter[i]
+		if f.remaining <= 0 {
+			continue
+		}
+		f.remaining--
+		if drop {
+			continue
+		}
+		n, err := w.topics.PartitionCount(ctx, r.Topic)
+		if err != nil {
+			return false, err
+		}
+		if f.committed[offsets.TopicPartition{Topic: r.Topic, Partition: int32(Partition(r.Key, r.Value, n))}] {
+			drop = true
+		}
+	}
+	for len(w.filter) > 0 && w.filter[0].remaining <= 0 {
+		w.filter = w.filter[1:]
+	}
+	return drop, nil
+}
+
+// Filtering reports whether records are still being checked against an
+// earlier, partly committed transaction.
+func (w *TxnWriter) Filtering() bool { return len(w.filter) > 0 }
+
 func (w *TxnWriter) begin() error {
 	if w.inTxn {
 		return nil
@@ -108,6 +236,18 @@ func (w *TxnWriter) begin() error {
 	}
 	w.inTxn = true
 	w.records = 0
+	w.counted = 0
+	w.txnFilter = w.txnFilter[:0]
+	for _, f := range w.filter {
+		wf := offsets.Window{Records: f.remaining}
+		for tp := range f.committed {
+			wf.Committed = append(wf.Committed, tp)
+		}
+		w.txnFilter = append(w.txnFilter, wf)
+	}
+	w.mu.Lock()
+	clear(w.parts)
+	w.mu.Unlock()
 	return nil
 }
 
@@ -126,7 +266,36 @@ func (w *TxnWriter) Commit(ctx context.Context, offset []byte) error {
 		w.abort(ctx)
 		return err
 	}
-	w.cl.Produce(ctx, &kgo.Record{Topic: w.offsetsTopic, Key: w.offsetKey, Value: offset}, w.promise)
+	// The change records first: the offset record lists where they went.
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
+	meta := offsets.Meta{Generation: w.gen, Prev: w.prev, Records: w.counted, Filter: w.txnFilter}
+	w.mu.Lock()
+	for _, p := range w.parts {
+		meta.Parts = append(meta.Parts, *p)
+	}
+	w.mu.Unlock()
+	slices.SortFunc(meta.Parts, func(a, b offsets.Part) int {
+		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
+	w.cl.Produce(ctx, &kgo.Record{Topic: w.offsetsTopic, Key: w.offsetKey, Value: offset, Headers: meta.Headers()}, w.promise)
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
+	err := w.cl.EndTransaction(ctx, kgo.TryCommit)
+	w.inTxn = false
+	w.records = 0
+	if err != nil {
+		return fencedOr(fmt.Errorf("commit kafka transaction: %w", err))
+	}
+	w.prev = append(w.prev[:0:0], offset...)
+	return nil
+}
+
+// flush waits for every record of the open transaction to be written,
+// aborting the transaction if one failed.
+func (w *TxnWriter) flush(ctx context.Context) error {
 	if err := w.cl.Flush(ctx); err != nil {
 		w.abort(ctx)
 		return fencedOr(fmt.Errorf("flush kafka transaction: %w", err))
@@ -137,12 +306,6 @@ func (w *TxnWriter) Commit(ctx context.Context, offset []byte) error {
 	if perr != nil {
 		w.abort(ctx)
 		return fencedOr(perr)
-	}
-	err := w.cl.EndTransaction(ctx, kgo.TryCommit)
-	w.inTxn = false
-	w.records = 0
-	if err != nil {
-		return fencedOr(fmt.Errorf("commit kafka transaction: %w", err))
 	}
 	return nil
 }

@@ -81,7 +81,9 @@ func (s *SourceWriter) Emit(ctx context.Context, evs []change.Event) error {
 // __sluice-heartbeat.<serverName>.
 func (s *SourceWriter) Heartbeat(ctx context.Context, serverName string, tsMs int64) error {
 	key, value := HeartbeatRecord(serverName, tsMs, s.enc.Schemas())
-	return s.w.Write(ctx, &kgo.Record{Topic: change.HeartbeatTopic(serverName), Key: key, Value: value})
+	// A heartbeat depends on the clock, not on the source's position: a
+	// replay would not reproduce it, so it is not counted.
+	return s.w.WriteUncounted(ctx, &kgo.Record{Topic: change.HeartbeatTopic(serverName), Key: key, Value: value})
 }
 
 // Commit commits the open transaction with the offset record.
