@@ -77,11 +77,11 @@ func run(rows, changes int, outDir string) error {
 		return fmt.Errorf("snapshot: %w", err)
 	}
 	results = append(results, r)
-	r, err = benchStreaming(ctx, pg, changes)
+	rs, err := benchStreaming(ctx, pg, changes)
 	if err != nil {
 		return fmt.Errorf("streaming: %w", err)
 	}
-	results = append(results, r)
+	results = append(results, rs...)
 	return report(results, outDir)
 }
 
@@ -141,19 +141,19 @@ sources:
 	return newResult("PG snapshot", int64(rows), "rows", el, base, "COPY (SELECT ...) TO STDOUT → /dev/null", cpuSeconds()-cpu0), nil
 }
 
-func benchStreaming(ctx context.Context, pg *harness.Postgres, changes int) (result, error) {
+func benchStreaming(ctx context.Context, pg *harness.Postgres, changes int) ([]result, error) {
 	if err := pg.CreateDatabase(ctx, "stream"); err != nil {
-		return result{}, err
+		return nil, err
 	}
 	if err := pg.Exec(ctx, "stream", createTable+fmt.Sprintf(fillRows, 10000)+
 		`ALTER TABLE orders REPLICA IDENTITY FULL;
 		 CREATE TABLE bench_marker (id int PRIMARY KEY);
 		 CREATE PUBLICATION bench FOR TABLE orders, bench_marker;`); err != nil {
-		return result{}, err
+		return nil, err
 	}
-	for _, slot := range []string{"sluice_stream", "baseline"} {
+	for _, slot := range []string{"sluice_stream", "sluice_stream_alo", "baseline"} {
 		if err := pg.Exec(ctx, "stream", "SELECT pg_create_logical_replication_slot('"+slot+"', 'pgoutput')"); err != nil {
-			return result{}, err
+			return nil, err
 		}
 	}
 	// The backlog: small transactions, one change each, round robin over
@@ -170,19 +170,19 @@ UPDATE orders SET status = 'paid', amount = amount + 1 WHERE id = (SELECT max(id
 DELETE FROM orders WHERE id = (SELECT min(id) FROM orders);
 \endif
 `), 0o644); err != nil {
-		return result{}, err
+		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "bench: writing a backlog of %d transactions with pgbench\n", changes)
 	pgb := exec.CommandContext(ctx, "pgbench", "-n", "-c", "2", "-t", fmt.Sprint(changes/2), "-f", script, pg.DSN("stream"))
 	if outp, err := pgb.CombinedOutput(); err != nil {
-		return result{}, fmt.Errorf("pgbench: %w: %s", err, outp)
+		return nil, fmt.Errorf("pgbench: %w: %s", err, outp)
 	}
 	// A marker transaction ends the backlog: its commit LSN is after endLSN,
 	// which is read inside it.
 	var endLSN string
 	conn, err := pgx.Connect(ctx, pg.DSN("stream"))
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	tx, err := conn.Begin(ctx)
 	if err == nil {
@@ -196,7 +196,7 @@ DELETE FROM orders WHERE id = (SELECT min(id) FROM orders);
 	}
 	conn.Close(ctx)
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 
 	fmt.Fprintln(os.Stderr, "bench: draining it with pg_recvlogical, then with sluice")
@@ -205,23 +205,40 @@ DELETE FROM orders WHERE id = (SELECT min(id) FROM orders);
 	rl := exec.CommandContext(ctx, "pg_recvlogical", "-d", pg.DSN("stream"), "-S", "baseline", "--start",
 		"-E", endLSN, "-o", "proto_version=1", "-o", "publication_names=bench", "-f", "/dev/null", "--no-loop")
 	if outp, err := rl.CombinedOutput(); err != nil {
-		return result{}, fmt.Errorf("pg_recvlogical: %w: %s", err, outp)
+		return nil, fmt.Errorf("pg_recvlogical: %w: %s", err, outp)
 	}
 	base := time.Since(start)
 
+	eo, err := drainWithSluice(ctx, pg, "stream", true, changes, endLSN, base)
+	if err != nil {
+		return nil, err
+	}
+	// The same backlog again, from a twin slot, without transactions: what
+	// exactly-once costs.
+	alo, err := drainWithSluice(ctx, pg, "stream_alo", false, changes, endLSN, base)
+	if err != nil {
+		return nil, err
+	}
+	return []result{eo, alo}, nil
+}
+
+// drainWithSluice streams the backlog in the slot sluice_<name> up to
+// endLSN through sluice.
+func drainWithSluice(ctx context.Context, pg *harness.Postgres, name string, exactlyOnce bool, changes int, endLSN string, base time.Duration) (result, error) {
 	cpu0 := cpuSeconds()
-	start = time.Now()
+	start := time.Now()
 	var events int64
-	err = runUntil(ctx, fmt.Sprintf(`
+	err := runUntil(ctx, fmt.Sprintf(`
 sources:
-  - name: stream
+  - name: %s
     type: postgres
     dsn: %s
     tables: [public.orders, public.bench_marker]
     snapshot: never
     publication_name: bench
     publication.autocreate.mode: disabled
-`, pg.DSN("stream")), func(st runtime.Status) (bool, error) {
+    exactly_once: %t
+`, name, pg.DSN("stream"), exactlyOnce), func(st runtime.Status) (bool, error) {
 		d, _ := st.Details.(postgres.StatusSnapshot)
 		events = d.Events
 		return d.CommitLSN != "" && lsnGE(d.CommitLSN, endLSN), failed(st)
@@ -230,7 +247,7 @@ sources:
 	if err != nil {
 		return result{}, err
 	}
-	r := newResult("PG streaming (backlog drain)", int64(changes), "changes", el, base, "pg_recvlogical -o proto_version=1 → /dev/null", cpuSeconds()-cpu0)
+	r := newResult(fmt.Sprintf("PG streaming (backlog drain), exactly_once: %t", exactlyOnce), int64(changes), "changes", el, base, "pg_recvlogical -o proto_version=1 → /dev/null", cpuSeconds()-cpu0)
 	r.Scenario += fmt.Sprintf(" [%d records incl. tombstones]", events)
 	return r, nil
 }
@@ -300,7 +317,7 @@ func newResult(name string, units int64, unit string, el, base time.Duration, ba
 func report(results []result, dir string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# sluice benchmark %s\n\n", time.Now().UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "Machine: %d cores; servers on the same machine; exactly-once on; JSON with schemas.\n\n", numCPU())
+	fmt.Fprintf(&b, "Machine: %d cores; servers on the same machine; exactly-once on unless a row says otherwise; JSON with schemas.\n\n", numCPU())
 	b.WriteString("| scenario | units | sluice /s | baseline /s | ratio | baseline | sluice CPU s |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range results {
 		fmt.Fprintf(&b, "| %s | %d %s | %.0f | %.0f | %.2f | %s | %.1f |\n", r.Scenario, r.Units, r.Unit, r.SluiceRate, r.BaselineRate, r.Ratio, r.Baseline, r.SluiceCPU)

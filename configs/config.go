@@ -198,6 +198,10 @@ type Source struct {
 	// IncludeUnknownDatatypes emits columns of unknown types as bytes
 	// instead of dropping them.
 	IncludeUnknownDatatypes bool `yaml:"include.unknown.datatypes"`
+	// ExactlyOnce writes each batch and the source offset in one Kafka
+	// transaction (and fences a second instance). false writes without
+	// transactions: at-least-once, a crash repeats the last batch.
+	ExactlyOnce bool `yaml:"exactly_once" default:"true"`
 	// MaxBatchSize is the most events per Kafka transaction.
 	MaxBatchSize int `yaml:"max_batch_size" default:"2048"`
 	// MaxBatchWait is how long a batch may wait to fill; 0 sends at once.

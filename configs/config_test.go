@@ -140,7 +140,7 @@ sinks:
 		SlotName: "sluice_inventory_eu_1", PublicationName: "sluice_inventory_eu_1", PublicationAutocreateMode: "filtered",
 		DecimalHandlingMode: "precise", TimePrecisionMode: "" /* the connector type's default */, IntervalHandlingMode: "numeric", BinaryHandlingMode: "bytes",
 		TombstonesOnDelete: true, Schemas: true, UnavailableValuePlaceholder: "__debezium_unavailable_value",
-		MaxBatchSize: 2048, MaxBatchWait: Duration(100 * time.Millisecond),
+		ExactlyOnce: true, MaxBatchSize: 2048, MaxBatchWait: Duration(100 * time.Millisecond),
 	}
 	if !reflect.DeepEqual(pg, wantPG) {
 		t.Errorf("postgres source defaults:\n got %+v\nwant %+v", pg, wantPG)

@@ -18,6 +18,7 @@ import (
 	"github.com/sluice-cdc/sluice/internal/kafka"
 	"github.com/sluice-cdc/sluice/internal/runtime"
 	"github.com/sluice-cdc/sluice/offsets"
+	"github.com/sluice-cdc/sluice/sources/mysql"
 	"github.com/sluice-cdc/sluice/sources/postgres"
 )
 
@@ -120,7 +121,10 @@ func resetOffset(ctx context.Context, cfg *configs.Config, opts []kgo.Opt, name,
 	if sc == nil {
 		return fmt.Errorf("offsets reset: no source connector named %q in %s", name, "the configuration")
 	}
-	var value []byte
+	var (
+		value        []byte
+		historyTopic string // a schema history to drop with the old offset
+	)
 	switch sc.Type {
 	case configs.SourcePostgres:
 		off, err := postgres.ResetOffset(ctx, daemon.PostgresOptions(sc, newLogger(cfg.Log, io.Discard)), to)
@@ -130,8 +134,18 @@ func resetOffset(ctx context.Context, cfg *configs.Config, opts []kgo.Opt, name,
 		if off != nil {
 			value = off.Marshal()
 		}
+	case configs.SourceMySQL:
+		o := daemon.MySQLOptions(sc, newLogger(cfg.Log, io.Discard))
+		off, err := mysql.ResetOffset(ctx, o, to)
+		if err != nil {
+			return err
+		}
+		if off != nil {
+			value = off.Marshal()
+		}
+		historyTopic = o.SchemaHistoryTopic
 	default:
-		return fmt.Errorf("offsets reset: not available for %s sources yet", sc.Type)
+		return fmt.Errorf("offsets reset: unknown source type %q", sc.Type)
 	}
 	// Written with a transactional id of the connector's next generation,
 	// after fencing the last one: an instance that started in the meantime
@@ -156,6 +170,16 @@ func resetOffset(ctx context.Context, cfg *configs.Config, opts []kgo.Opt, name,
 		return err
 	}
 	defer w.Close()
+	if historyTopic != "" {
+		// The tables' definitions at the old offset do not describe the
+		// new one: the next start records the current ones.
+		if err := topics.Ensure(ctx, offsets.TopicConfigs, historyTopic); err != nil {
+			return fmt.Errorf("offsets reset %s: %w", name, err)
+		}
+		if err := w.WriteUncounted(ctx, &kgo.Record{Topic: historyTopic, Key: []byte(name)}); err != nil {
+			return fmt.Errorf("offsets reset %s: drop the schema history: %w", name, err)
+		}
+	}
 	if err := w.Commit(ctx, value); err != nil {
 		return fmt.Errorf("offsets reset %s: %w", name, err)
 	}

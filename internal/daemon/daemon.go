@@ -194,7 +194,7 @@ func (d *Daemon) sourceTask(sc *configs.Source, run runtime.SourceRun, details f
 		Name:    sc.Name,
 		Kind:    "source",
 		Type:    sc.Type,
-		Run:     runtime.SourceTask(d.env, sc.Name, change.JSONOptions{Schemas: sc.Schemas}, run),
+		Run:     runtime.SourceTask(d.env, sc.Name, change.JSONOptions{Schemas: sc.Schemas}, run, runtime.AtLeastOnce(!sc.ExactlyOnce)),
 		Details: details,
 	}
 }

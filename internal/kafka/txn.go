@@ -28,6 +28,7 @@ type TxnWriter struct {
 	offsetsTopic string
 	offsetKey    []byte
 
+	txn     bool // exactly-once: Kafka transactions
 	inTxn   bool
 	records int
 
@@ -75,6 +76,12 @@ type TxnWriterOptions struct {
 	// Filter lists, counted from Prev, the change records that are already
 	// committed in some partitions: the writer leaves them out there.
 	Filter []offsets.Window
+	// AtLeastOnce turns transactions off: records are written by an
+	// idempotent producer and the offset record after them, so a crash
+	// between the two writes the records again after the restart, and a
+	// second instance is not fenced. For measuring what transactions cost,
+	// and for brokers without transaction support.
+	AtLeastOnce bool
 }
 
 // TransactionalID returns the transactional.id of a connector's run of the
@@ -95,20 +102,22 @@ func NewTxnWriter(o TxnWriterOptions) (*TxnWriter, error) {
 		o.DeliveryTimeout = 2 * time.Minute
 	}
 	opts := append(append([]kgo.Opt(nil), o.ClientOpts...),
-		kgo.TransactionalID(TransactionalID(o.Connector, o.Generation)),
 		kgo.RecordPartitioner(partitioner),
 		kgo.TransactionTimeout(time.Minute),
 		kgo.RecordDeliveryTimeout(o.DeliveryTimeout),
 		kgo.ProducerLinger(0),
 		kgo.MaxBufferedRecords(100_000),
 	)
+	if !o.AtLeastOnce {
+		opts = append(opts, kgo.TransactionalID(TransactionalID(o.Connector, o.Generation)))
+	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("transactional producer for %s: %w", o.Connector, err)
 	}
 	w := &TxnWriter{
 		cl: cl, topics: o.Topics, offsetsTopic: o.OffsetsTopic, offsetKey: []byte(o.Connector),
-		gen: o.Generation, prev: o.Prev,
+		gen: o.Generation, prev: o.Prev, txn: !o.AtLeastOnce,
 		parts: map[offsets.TopicPartition]*offsets.Part{},
 	}
 	for _, f := range o.Filter {
@@ -231,8 +240,10 @@ func (w *TxnWriter) begin() error {
 	if w.inTxn {
 		return nil
 	}
-	if err := w.cl.BeginTransaction(); err != nil {
-		return fencedOr(fmt.Errorf("begin kafka transaction: %w", err))
+	if w.txn {
+		if err := w.cl.BeginTransaction(); err != nil {
+			return fencedOr(fmt.Errorf("begin kafka transaction: %w", err))
+		}
 	}
 	w.inTxn = true
 	w.records = 0
@@ -273,7 +284,9 @@ func (w *TxnWriter) Commit(ctx context.Context, offset []byte) error {
 	meta := offsets.Meta{Generation: w.gen, Prev: w.prev, Records: w.counted, Filter: w.txnFilter}
 	w.mu.Lock()
 	for _, p := range w.parts {
-		meta.Parts = append(meta.Parts, *p)
+		if w.txn { // without markers there is nothing to check at a restart
+			meta.Parts = append(meta.Parts, *p)
+		}
 	}
 	w.mu.Unlock()
 	slices.SortFunc(meta.Parts, func(a, b offsets.Part) int {
@@ -283,7 +296,10 @@ func (w *TxnWriter) Commit(ctx context.Context, offset []byte) error {
 	if err := w.flush(ctx); err != nil {
 		return err
 	}
-	err := w.cl.EndTransaction(ctx, kgo.TryCommit)
+	var err error
+	if w.txn {
+		err = w.cl.EndTransaction(ctx, kgo.TryCommit)
+	}
 	w.inTxn = false
 	w.records = 0
 	if err != nil {
@@ -339,7 +355,9 @@ func (w *TxnWriter) abort(ctx context.Context) {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	_ = w.cl.AbortBufferedRecords(actx)
-	_ = w.cl.EndTransaction(actx, kgo.TryAbort)
+	if w.txn {
+		_ = w.cl.EndTransaction(actx, kgo.TryAbort)
+	}
 }
 
 // Close aborts an open transaction and closes the client. Idempotent.

@@ -37,7 +37,11 @@ type SourceRun func(ctx context.Context, stored []byte, w *pipeline.SourceWriter
 // SourceTask returns the Run function of a source connector: it fences any
 // older instance of the connector, reads its last committed offset, and
 // runs the source with a transactional writer.
-func SourceTask(env KafkaEnv, name string, json change.JSONOptions, run SourceRun) func(context.Context) error {
+func SourceTask(env KafkaEnv, name string, json change.JSONOptions, run SourceRun, opts ...SourceOpt) func(context.Context) error {
+	var o sourceOpts
+	for _, opt := range opts {
+		opt(&o)
+	}
 	log := env.Log
 	if log == nil {
 		log = slog.Default()
@@ -78,6 +82,7 @@ func SourceTask(env KafkaEnv, name string, json change.JSONOptions, run SourceRu
 			Generation:   entry.Generation + 1,
 			Prev:         plan.resume,
 			Filter:       plan.filter,
+			AtLeastOnce:  o.atLeastOnce,
 		})
 		if err != nil {
 			return err
@@ -94,6 +99,15 @@ func SourceTask(env KafkaEnv, name string, json change.JSONOptions, run SourceRu
 		return run(ctx, plan.resume, pipeline.NewSourceWriter(tw, json))
 	}
 }
+
+// SourceOpt is an option of SourceTask.
+type SourceOpt func(*sourceOpts)
+
+type sourceOpts struct{ atLeastOnce bool }
+
+// AtLeastOnce writes without Kafka transactions (exactly_once: false): see
+// kafka.TxnWriterOptions.AtLeastOnce.
+func AtLeastOnce(on bool) SourceOpt { return func(o *sourceOpts) { o.atLeastOnce = on } }
 
 func readOffsetEntry(ctx context.Context, env KafkaEnv, name string) (offsets.Entry, error) {
 	all, err := offsets.ReadLog(ctx, env.ClientOpts, env.OffsetsTopic)
