@@ -107,6 +107,9 @@ func NewTxnWriter(o TxnWriterOptions) (*TxnWriter, error) {
 		kgo.RecordDeliveryTimeout(o.DeliveryTimeout),
 		kgo.ProducerLinger(0),
 		kgo.MaxBufferedRecords(100_000),
+		// Produce blocks beyond this: memory stays flat however large a
+		// source transaction or a backlog is.
+		kgo.MaxBufferedBytes(32<<20),
 	)
 	if !o.AtLeastOnce {
 		opts = append(opts, kgo.TransactionalID(TransactionalID(o.Connector, o.Generation)))

@@ -81,8 +81,12 @@ func (s *Source) stream(ctx context.Context, conn *client.Conn, si serverInfo, d
 		TimestampStringLocation: time.UTC,
 		DisableRetrySync:        true,
 		HeartbeatPeriod:         10 * time.Second,
-		ReadTimeout:             60 * time.Second,
-		Logger:                  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Events read ahead of the decoder. go-mysql's default (10240)
+		// would hold ~1 GB of a transaction with 100 KB rows; 128 keeps the
+		// reader busy and memory flat.
+		EventCacheCount: 128,
+		ReadTimeout:     60 * time.Second,
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if s.o.IncludeQuery && si.flavor == gomysql.MariaDBFlavor {
 		// MariaDB sends ANNOTATE_ROWS events only when asked to.
