@@ -175,6 +175,10 @@ type Source struct {
 	// BigIntUnsignedHandlingMode is long (BIGINT UNSIGNED as int64; values
 	// above 2^63-1 wrap) or precise (Decimal with scale 0). MySQL only.
 	BigIntUnsignedHandlingMode string `yaml:"bigint.unsigned.handling.mode" only:"mysql" default:"long"`
+	// TinyInt1AsBoolean maps TINYINT(1) (BOOL, BOOLEAN) columns to booleans,
+	// as Debezium's TinyIntOneToBooleanConverter; otherwise INT16. MySQL
+	// only.
+	TinyInt1AsBoolean bool `yaml:"tinyint1_as_boolean" only:"mysql"`
 	// SkipUnparseableDDL logs and skips DDL statements the parser cannot
 	// read instead of failing the connector (Debezium's
 	// schema.history.internal.skip.unparseable.ddl). MySQL only.

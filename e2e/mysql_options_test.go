@@ -129,3 +129,45 @@ func checkDecimalField(t *testing.T, raw []byte, f string) {
 	}
 	t.Errorf("no field %s in the after schema: %s", f, raw)
 }
+
+// TestMySQLTinyInt1AsBoolean: with tinyint1_as_boolean, TINYINT(1) and
+// BOOLEAN columns are booleans in the snapshot (catalog definitions), when
+// streamed, and in a table created by DDL while streaming (parsed
+// definitions); TINYINT(4) stays a number. Without it they are INT16.
+func TestMySQLTinyInt1AsBoolean(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	my := harness.StartMariaDB(t)
+	must(t, my.Exec(ctx, `CREATE DATABASE app; USE app;
+		CREATE TABLE f (id INT PRIMARY KEY, a TINYINT(1), b BOOLEAN NOT NULL, n TINYINT(4));
+		INSERT INTO f VALUES (1, 1, FALSE, 7), (2, NULL, TRUE, -1);`))
+	yaml := mySourceYAML("bool", my.DSN(""), "tables: [app.f, app.g]", "tinyint1_as_boolean: true") +
+		strings.TrimPrefix(mySourceYAML("num", my.DSN(""), "tables: [app.f]"), "\nsources:\n")
+	d := runDaemon(t, yaml)
+	boolF := newConsumer(t, d.Brokers(), "bool.app.f")
+	num := newConsumer(t, d.Brokers(), "num.app.f")
+	check := func(r record, after map[string]any) {
+		t.Helper()
+		if !jsonEq(r.Value["after"], after) {
+			t.Errorf("%s: after %v, want %v", r.Topic, r.Value["after"], after)
+		}
+	}
+	snap := boolF.next(2, time.Minute)
+	check(snap[0], map[string]any{"id": 1, "a": true, "b": false, "n": 7})
+	check(snap[1], map[string]any{"id": 2, "a": nil, "b": true, "n": -1})
+	if !strings.Contains(string(snap[0].RawValue), `{"type":"boolean","optional":true,"field":"a"}`) ||
+		!strings.Contains(string(snap[0].RawValue), `{"type":"boolean","optional":false,"field":"b"}`) {
+		t.Errorf("schema of a and b is not boolean: %.600s", snap[0].RawValue)
+	}
+	check(num.next(2, time.Minute)[0], map[string]any{"id": 1, "a": 1, "b": 0, "n": 7})
+
+	must(t, my.Exec(ctx, `USE app; INSERT INTO f VALUES (3, 5, TRUE, 1);
+		CREATE TABLE g (id INT PRIMARY KEY, ok BOOL, level TINYINT); INSERT INTO g VALUES (1, 1, 1);`))
+	check(boolF.next(1, time.Minute)[0], map[string]any{"id": 3, "a": true, "b": true, "n": 1})
+	check(num.next(1, time.Minute)[0], map[string]any{"id": 3, "a": 5, "b": 1, "n": 1})
+	g := newConsumer(t, d.Brokers(), "bool.app.g").next(1, time.Minute)[0]
+	check(g, map[string]any{"id": 1, "ok": true, "level": 1})
+}

@@ -73,6 +73,7 @@ func MySQLOptions(sc *configs.Source, log *slog.Logger) mysql.Options {
 			TimePrecisionMode:   timeMode,
 			BinaryMode:          sc.BinaryHandlingMode,
 			BigIntUnsignedMode:  sc.BigIntUnsignedHandlingMode,
+			TinyInt1AsBoolean:   sc.TinyInt1AsBoolean,
 			Tombstones:          sc.TombstonesOnDelete,
 			TransactionMetadata: sc.ProvideTransactionMetadata,
 			MessageKeyColumns:   sc.MessageKeyColumns,

@@ -30,6 +30,10 @@ type DecoderOptions struct {
 	// BIGINT UNSIGNED as int64, values above 2^63-1 wrap) or precise
 	// (org.apache.kafka.connect.data.Decimal with scale 0, exact).
 	BigIntUnsignedMode string
+	// TinyInt1AsBoolean maps TINYINT(1) columns to booleans (0 false,
+	// anything else true), as Debezium's TinyIntOneToBooleanConverter does;
+	// otherwise they are INT16 like every TINYINT.
+	TinyInt1AsBoolean bool
 	// Tombstones is tombstones.on.delete.
 	Tombstones bool
 	// TransactionMetadata is provide.transaction.metadata: row events get

@@ -19,10 +19,11 @@ type config struct {
 	timeMode string // adaptive_time_microseconds | adaptive | connect
 	binary   string // bytes | base64 | base64-url-safe | hex
 	bigint   string // long | precise (bigint.unsigned.handling.mode)
+	tinyBool bool   // TINYINT(1) as boolean
 }
 
 func newConfig(o *DecoderOptions) (*config, error) {
-	c := &config{}
+	c := &config{tinyBool: o.TinyInt1AsBoolean}
 	var err error
 	if c.bigint, err = sources.Mode("bigint.unsigned.handling.mode", o.BigIntUnsignedMode, "long", "long", "precise"); err != nil {
 		return nil, err
@@ -78,10 +79,20 @@ func ConvertValue(c Column, o DecoderOptions, v any, binlog bool) (any, error) {
 	return cd.convert(v, binlog)
 }
 
+// isTinyInt1 reports whether a COLUMN_TYPE is TINYINT(1), the type
+// MySQL's BOOL and BOOLEAN are aliases of.
+func isTinyInt1(columnType string) bool {
+	t := strings.ToLower(strings.TrimSpace(columnType))
+	return t == "tinyint(1)" || strings.HasPrefix(t, "tinyint(1) ")
+}
+
 func compileColumn(c Column, cfg *config) (codec, error) {
 	opt := c.Nullable
 	switch c.DataType {
 	case "tinyint":
+		if cfg.tinyBool && isTinyInt1(c.ColumnType) {
+			return codec{change.PrimitiveSchema(change.TypeBoolean, opt), intConv(c, func(i int64) any { return i != 0 }, 8)}, nil
+		}
 		return codec{change.PrimitiveSchema(change.TypeInt16, opt), intConv(c, func(i int64) any { return int16(i) }, 8)}, nil
 	case "smallint":
 		if c.Unsigned {

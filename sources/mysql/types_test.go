@@ -20,6 +20,12 @@ func TestConvertValue(t *testing.T) {
 		schema string // Type or logical name of the schema
 	}{
 		{"tinyint", Column{DataType: "tinyint"}, DecoderOptions{}, int8(-5), true, int16(-5), "int16"},
+		{"tinyint(1) default int16", Column{DataType: "tinyint", ColumnType: "tinyint(1)"}, DecoderOptions{}, int8(1), true, int16(1), "int16"},
+		{"tinyint(1) as boolean", Column{DataType: "tinyint", ColumnType: "tinyint(1)"}, DecoderOptions{TinyInt1AsBoolean: true}, int8(1), true, true, "boolean"},
+		{"tinyint(1) as boolean 0", Column{DataType: "tinyint", ColumnType: "tinyint(1)"}, DecoderOptions{TinyInt1AsBoolean: true}, int8(0), true, false, "boolean"},
+		{"tinyint(1) as boolean -1", Column{DataType: "tinyint", ColumnType: "tinyint(1)"}, DecoderOptions{TinyInt1AsBoolean: true}, int8(-1), true, true, "boolean"},
+		{"tinyint(1) unsigned as boolean text", Column{DataType: "tinyint", ColumnType: "tinyint(1) unsigned", Unsigned: true}, DecoderOptions{TinyInt1AsBoolean: true}, uint64(2), false, true, "boolean"},
+		{"tinyint(4) stays int16", Column{DataType: "tinyint", ColumnType: "tinyint(4)"}, DecoderOptions{TinyInt1AsBoolean: true}, int8(1), true, int16(1), "int16"},
 		{"tinyint unsigned binlog", Column{DataType: "tinyint", Unsigned: true}, DecoderOptions{}, int8(-1), true, int16(255), "int16"},
 		{"tinyint unsigned text", Column{DataType: "tinyint", Unsigned: true}, DecoderOptions{}, uint64(255), false, int16(255), "int16"},
 		{"smallint unsigned", Column{DataType: "smallint", Unsigned: true}, DecoderOptions{}, int16(-1), true, int32(65535), "int32"},
