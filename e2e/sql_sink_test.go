@@ -4,12 +4,16 @@ import (
 	"context"
 	stdsql "database/sql"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,6 +38,20 @@ type sqlTarget struct {
 	query func(cols []string) string
 	// normalize fixes up a column's text (SQLite keeps Debezium's ISO form).
 	normalize func(col, v string) string
+	// createAudit adds triggers that log every change of sluice_offsets
+	// into offsets_audit (n, sink, topic, part, old_next, new_next); it
+	// fails while sluice_offsets does not exist.
+	createAudit func(ctx context.Context, db *stdsql.DB) error
+}
+
+// execAll runs statements in order.
+func execAll(ctx context.Context, db *stdsql.DB, stmts ...string) error {
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%.60s: %w", q, err)
+		}
+	}
+	return nil
 }
 
 func openTargets(t *testing.T, ctx context.Context, pg *harness.Postgres) []*sqlTarget {
@@ -55,6 +73,15 @@ func openTargets(t *testing.T, ctx context.Context, pg *harness.Postgres) []*sql
 		{
 			name: "postgres", dsn: pg.DSN("target"), db: open("pgx", pg.DSN("target")),
 			query: func(cols []string) string { return selectText(cols, pgCols, `%s::text`, `"%s"`) },
+			createAudit: func(ctx context.Context, db *stdsql.DB) error {
+				return execAll(ctx, db, `SELECT 'sluice_offsets'::regclass`,
+					`CREATE TABLE offsets_audit (n bigserial PRIMARY KEY, sink text, topic text, part int, old_next bigint, new_next bigint)`,
+					`CREATE FUNCTION audit_offsets() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+						INSERT INTO offsets_audit (sink, topic, part, old_next, new_next)
+						VALUES (NEW.sink, NEW.topic, NEW.partition, CASE WHEN TG_OP = 'UPDATE' THEN OLD.next_offset END, NEW.next_offset);
+						RETURN NEW; END $$`,
+					`CREATE TRIGGER audit AFTER INSERT OR UPDATE ON sluice_offsets FOR EACH ROW EXECUTE FUNCTION audit_offsets()`)
+			},
 		},
 		{
 			name: "mariadb", dsn: my.DSN("target"), db: open("mysql", my.GoSQLDSN("target")),
@@ -62,6 +89,12 @@ func openTargets(t *testing.T, ctx context.Context, pg *harness.Postgres) []*sql
 				return selectText(cols, map[string]string{
 					"seen": "DATE_FORMAT(seen, '%Y-%m-%d %H:%i:%s.%f')", "data": "LOWER(HEX(data))",
 				}, "CAST(%s AS CHAR)", "`%s`")
+			},
+			createAudit: func(ctx context.Context, db *stdsql.DB) error {
+				return execAll(ctx, db, "SELECT 1 FROM sluice_offsets LIMIT 1",
+					"CREATE TABLE offsets_audit (n BIGINT AUTO_INCREMENT PRIMARY KEY, sink VARCHAR(255), topic VARCHAR(255), part INT, old_next BIGINT, new_next BIGINT)",
+					"CREATE TRIGGER audit_ins AFTER INSERT ON sluice_offsets FOR EACH ROW INSERT INTO offsets_audit (sink, topic, part, old_next, new_next) VALUES (NEW.sink, NEW.topic, NEW.`partition`, NULL, NEW.next_offset)",
+					"CREATE TRIGGER audit_upd AFTER UPDATE ON sluice_offsets FOR EACH ROW INSERT INTO offsets_audit (sink, topic, part, old_next, new_next) VALUES (NEW.sink, NEW.topic, NEW.`partition`, OLD.next_offset, NEW.next_offset)")
 			},
 		},
 		{
@@ -76,6 +109,12 @@ func openTargets(t *testing.T, ctx context.Context, pg *harness.Postgres) []*sql
 					}
 				}
 				return v
+			},
+			createAudit: func(ctx context.Context, db *stdsql.DB) error {
+				return execAll(ctx, db, `SELECT 1 FROM sluice_offsets LIMIT 1`,
+					`CREATE TABLE offsets_audit (n INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT, topic TEXT, part INTEGER, old_next INTEGER, new_next INTEGER)`,
+					`CREATE TRIGGER audit_ins AFTER INSERT ON sluice_offsets BEGIN INSERT INTO offsets_audit (sink, topic, part, old_next, new_next) VALUES (NEW.sink, NEW.topic, NEW."partition", NULL, NEW.next_offset); END`,
+					`CREATE TRIGGER audit_upd AFTER UPDATE ON sluice_offsets BEGIN INSERT INTO offsets_audit (sink, topic, part, old_next, new_next) VALUES (NEW.sink, NEW.topic, NEW."partition", OLD.next_offset, NEW.next_offset); END`)
 			},
 		},
 	}
@@ -136,6 +175,25 @@ func TestSQLSinkReplicates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e: -short")
 	}
+	sqlSinkReplication(t, "")
+}
+
+// TestSQLSinkKill9Mixed is TestSQLSinkReplicates with the sinks in the real
+// binary, killed with SIGKILL 20 times while the changes stream in. Besides
+// the final tables, triggers on each target's sluice_offsets table log
+// every commit's offset range: the ranges must follow each other without a
+// gap or an overlap, so no batch of changes was applied twice.
+func TestSQLSinkKill9Mixed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: -short")
+	}
+	sqlSinkReplication(t, buildSluice(t))
+}
+
+// sqlSinkReplication streams a mixed workload from PostgreSQL into the three
+// targets and compares them with the source. With bin, the sinks run in
+// that binary, which is killed and restarted meanwhile.
+func sqlSinkReplication(t *testing.T, bin string) {
 	changes := 100_000 // the issue's full run takes ~13 s here; SLUICE_SQL_SINK_CHANGES overrides
 	if n, err := strconv.Atoi(os.Getenv("SLUICE_SQL_SINK_CHANGES")); err == nil && n > 0 {
 		changes = n
@@ -152,9 +210,9 @@ func TestSQLSinkReplicates(t *testing.T) {
 		FROM generate_series(1, 500) g;`))
 	targets := openTargets(t, ctx, pg)
 
-	yaml := pgSourceYAML("shop", pg.DSN("shop"), "tables: [public.items]") + "sinks:\n"
+	sinks := "sinks:\n"
 	for _, tg := range targets {
-		yaml += fmt.Sprintf(`  - name: replica-%s
+		sinks += fmt.Sprintf(`  - name: replica-%s
     type: sql
     topics: ["shop\\.public\\..*"]
     dsn: %s
@@ -163,7 +221,18 @@ func TestSQLSinkReplicates(t *testing.T) {
     batch_size: 300
 `, tg.name, tg.dsn)
 	}
-	d := runDaemon(t, yaml)
+	source := pgSourceYAML("shop", pg.DSN("shop"), "tables: [public.items]")
+	var (
+		d        *daemon.Daemon
+		killsRun = make(chan int, 1)
+	)
+	if bin == "" {
+		d = runDaemon(t, source+sinks)
+		killsRun <- 0
+	} else {
+		d = runDaemon(t, source)
+		go killSinks(t, ctx, bin, d.Brokers()[0], sinks, targets, killsRun)
+	}
 
 	conn, err := pgx.Connect(ctx, pg.DSN("shop"))
 	must(t, err)
@@ -237,6 +306,7 @@ func TestSQLSinkReplicates(t *testing.T) {
 		"seen": `to_char(seen AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`, "data": `encode(data, 'hex')`,
 	}, `%s::text`, `"%s"`), cols, nil)
 	must(t, err)
+	kills := <-killsRun
 	for _, tg := range targets {
 		var got []string
 		deadline := time.Now().Add(time.Minute + time.Duration(changes)*time.Millisecond)
@@ -251,9 +321,103 @@ func TestSQLSinkReplicates(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		st, _ := d.Supervisor().Status("replica-" + tg.name)
-		t.Logf("%s: %d rows equal the source %s after the last change (%d changes written in %s); %+v", tg.name, len(got), time.Since(start)-written, changes, written, st.Details)
+		if bin == "" {
+			st, _ := d.Supervisor().Status("replica-" + tg.name)
+			t.Logf("%s: %d rows equal the source %s after the last change (%d changes written in %s); %+v", tg.name, len(got), time.Since(start)-written, changes, written, st.Details)
+			continue
+		}
+		commits := checkOffsetsAudit(t, ctx, tg)
+		t.Logf("%s: %d rows equal the source after %d kills of the sink; %d audited commits, each starting where the previous ended", tg.name, len(got), kills, commits)
 	}
+}
+
+// killSinks runs the sinks in the binary and kills it 20 times at random
+// moments, then leaves it running; it sends the number of kills on done.
+// Once the sinks have created their offsets tables it adds the audit
+// triggers (checkOffsetsAudit).
+func killSinks(t *testing.T, ctx context.Context, bin, broker, sinks string, targets []*sqlTarget, done chan<- int) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sinks.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("state_dir: %s\nkafka: {brokers: [%s]}\napi: {listen: \"\"}\n%s", filepath.Join(dir, "state"), broker, sinks)), 0o644); err != nil {
+		t.Error(err)
+		done <- 0
+		return
+	}
+	var (
+		mu   sync.Mutex
+		sink *exec.Cmd
+	)
+	start := func() {
+		c := exec.Command(bin, "run", "-c", cfg)
+		c.Stdout, c.Stderr = io.Discard, io.Discard
+		if err := c.Start(); err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		sink = c
+		mu.Unlock()
+	}
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		_ = sink.Process.Signal(syscall.SIGTERM)
+		_ = sink.Wait()
+	})
+	start()
+	for _, tg := range targets {
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+			if err := tg.createAudit(ctx, tg.db); err == nil {
+				break
+			} else if time.Now().After(deadline) {
+				t.Errorf("%s: audit triggers: %v", tg.name, err)
+				break
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
+	const kills = 20
+	for range kills {
+		time.Sleep(time.Duration(200+rng.IntN(600)) * time.Millisecond)
+		mu.Lock()
+		_ = sink.Process.Signal(syscall.SIGKILL)
+		_ = sink.Wait()
+		mu.Unlock()
+		start()
+	}
+	done <- kills
+}
+
+// checkOffsetsAudit reads the offset ranges the sink committed into tg, in
+// commit order, and fails the test unless each starts where the one before
+// ended. It returns the number of commits.
+func checkOffsetsAudit(t *testing.T, ctx context.Context, tg *sqlTarget) int {
+	t.Helper()
+	rows, err := tg.db.QueryContext(ctx, "SELECT sink, topic, part, old_next, new_next FROM offsets_audit ORDER BY n")
+	must(t, err)
+	defer rows.Close()
+	last := map[string]int64{}
+	n := 0
+	for rows.Next() {
+		var sink, topic string
+		var part int
+		var old stdsql.NullInt64
+		var next int64
+		must(t, rows.Scan(&sink, &topic, &part, &old, &next))
+		k := fmt.Sprintf("%s %s/%d", sink, topic, part)
+		if prev, ok := last[k]; ok && (!old.Valid || old.Int64 != prev) {
+			t.Errorf("%s: %s: a commit moved the offset from %v, but the one before ended at %d: a range was applied twice or skipped", tg.name, k, old, prev)
+		}
+		if old.Valid && next <= old.Int64 {
+			t.Errorf("%s: %s: a commit moved the offset back from %d to %d", tg.name, k, old.Int64, next)
+		}
+		last[k] = next
+		n++
+	}
+	must(t, rows.Err())
+	if n == 0 {
+		t.Errorf("%s: no commit was audited", tg.name)
+	}
+	return n
 }
 
 func firstDiff(want, got []string) string {
