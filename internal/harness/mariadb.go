@@ -315,6 +315,8 @@ func (m *MariaDB) Query(ctx context.Context, sql string) ([][]string, error) {
 func (m *MariaDB) client(ctx context.Context, port int, sql string, extra ...string) (string, error) {
 	args := append([]string{
 		"--no-defaults", "--protocol=TCP", "-h127.0.0.1", "-P" + strconv.Itoa(port), "-uroot", "--batch",
+		// Without it the client talks latin1 and stores UTF-8 text double-encoded.
+		"--default-character-set=utf8mb4",
 	}, extra...)
 	cmd := exec.CommandContext(ctx, m.cfg.Client, args...)
 	cmd.Env = childEnv(os.TempDir())
