@@ -245,3 +245,60 @@ func TestSQLSinkMySQLTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLSinkSchemaChangeEvolves: a sink that also reads the source's
+// schema-change topic adds the columns of an ALTER TABLE to every target
+// before any row carries them; the next row fills them.
+func TestSQLSinkSchemaChangeEvolves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	src := harness.StartMariaDB(t)
+	must(t, src.Exec(ctx, `CREATE DATABASE src; CREATE TABLE src.items (id INT PRIMARY KEY, name VARCHAR(20)); INSERT INTO src.items VALUES (1, 'one');`))
+	pg := harness.StartPostgres(t)
+	targets := openTargets(t, ctx, pg)
+	yaml := mySourceYAML("src", src.DSN(""), "tables: [src.items]") + "sinks:\n"
+	for _, tg := range targets {
+		yaml += fmt.Sprintf("  - {name: evolve-%s, type: sql, topics: [src, \"src\\\\.src\\\\..*\"], dsn: %q, table: \"${source.table}\", auto_evolve: true}\n", tg.name, tg.dsn)
+	}
+	d := runDaemon(t, yaml)
+	waitStatus(t, d, "src", time.Minute, myStreaming)
+	count := func(tg *sqlTarget, q string) (int, error) {
+		var n int
+		err := tg.db.QueryRowContext(ctx, q).Scan(&n)
+		return n, err
+	}
+	waitFor := func(tg *sqlTarget, what, q string, want int) {
+		t.Helper()
+		var n int
+		var err error
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if n, err = count(tg, q); err == nil && n == want {
+				return
+			}
+		}
+		st, _ := d.Supervisor().Status("evolve-" + tg.name)
+		sst, _ := d.Supervisor().Status("src")
+		t.Fatalf("%s: %s: %d (%v), want %d; sink status %+v; source status %+v", tg.name, what, n, err, want, st, sst)
+	}
+	for _, tg := range targets {
+		waitFor(tg, "rows", "SELECT COUNT(*) FROM items", 1)
+	}
+	must(t, src.Exec(ctx, `ALTER TABLE src.items ADD COLUMN price DECIMAL(10,2), ADD COLUMN seen DATETIME(6), ADD COLUMN flag BIT(1), ADD COLUMN shape GEOMETRY`))
+	colsQuery := map[string]string{
+		"postgres": `SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name IN ('price', 'seen', 'flag')`,
+		"mariadb":  `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = 'target' AND table_name = 'items' AND column_name IN ('price', 'seen', 'flag')`,
+		"sqlite":   `SELECT COUNT(*) FROM pragma_table_info('items') WHERE name IN ('price', 'seen', 'flag')`,
+	}
+	for _, tg := range targets {
+		// The geometry's type depends on more than its definition: it
+		// waits for a row.
+		waitFor(tg, "columns added by the ALTER", colsQuery[tg.name], 3)
+	}
+	must(t, src.Exec(ctx, `INSERT INTO src.items VALUES (2, 'two', 12.50, '2024-01-02 03:04:05.678901', b'1', ST_GeomFromText('POINT(1 2)'))`))
+	for _, tg := range targets {
+		waitFor(tg, "the new row with every column", "SELECT COUNT(*) FROM items WHERE id = 2 AND price * 1 = 12.5 AND seen IS NOT NULL AND flag IS NOT NULL AND shape IS NOT NULL", 1)
+	}
+}

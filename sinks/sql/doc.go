@@ -11,7 +11,9 @@
 //
 // Records: c/r/u upsert (or insert, or update, per insert_mode) the after
 // image; d and tombstones delete by key when delete_enabled; t empties the
-// table; schema-change events are skipped (columns are added when a record
+// table; a schema-change event (when the sink reads the <topic_prefix>
+// topic) adds the columns its CREATE/ALTER table changes define to existing
+// tables, with auto_evolve (otherwise columns are added when a record
 // carrying them arrives). Rows flattened by an unwrap transform (no
 // envelope) are upserted. A batch is compacted per table and key (the last
 // change of a key wins; a truncate drops what came before it) and written

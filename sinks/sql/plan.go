@@ -71,8 +71,11 @@ func structColumns(st *change.Struct) []column {
 // plan turns a record into an op, creating or widening its table first.
 func (s *Sink) plan(ctx context.Context, r Record) (op, error) {
 	e := r.Event
-	if e == nil || e.SchemaChange != nil {
+	if e == nil {
 		return op{}, nil
+	}
+	if e.SchemaChange != nil {
+		return op{}, s.applySchemaChange(ctx, r.Topic, e)
 	}
 	switch {
 	case e.Tombstone:
@@ -230,9 +233,18 @@ func (s *Sink) planUpsert(ctx context.Context, topic string, e *change.Event) (o
 func (s *Sink) tableID(topic string, src *change.Source) tableID {
 	if src != nil && src.Table != "" {
 		s.topics[topic] = *src
-	} else if cached, ok := s.topics[topic]; ok {
+	}
+	return s.tableIDFor(topic, src)
+}
+
+// tableIDFor names the table of a record on topic with source block src
+// (nil: the last one seen on the topic, or one derived from the topic).
+func (s *Sink) tableIDFor(topic string, src *change.Source) tableID {
+	switch cached, ok := s.topics[topic]; {
+	case src != nil && src.Table != "":
+	case ok:
 		src = &cached
-	} else {
+	default:
 		// <prefix>.<schema or db>.<table>
 		parts := strings.Split(topic, ".")
 		d := change.Source{Table: parts[len(parts)-1]}

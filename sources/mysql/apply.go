@@ -287,6 +287,9 @@ func columnFromDef(cd *ast.ColumnDef, tableCharset string, mariadb bool) (Column
 	if c.DataType == "enum" || c.DataType == "set" {
 		c.EnumValues = slices.Clone(ft.GetElems())
 	}
+	if spatial, ok := spatialFromMarker(c.EnumValues); ok && c.DataType == "enum" {
+		c.DataType, c.ColumnType, c.Charset, c.EnumValues = spatial, spatial, "", nil
+	}
 	for _, o := range cd.Options {
 		switch o.Tp {
 		case ast.ColumnOptionNotNull:

@@ -106,6 +106,12 @@ func looksLikeTableDDL(sql string) bool {
 func parseOne(sql string) (ast.StmtNode, error) {
 	stmt, err := parser.New().ParseOneStmt(sql, "", "")
 	if err != nil {
+		// Spatial column types: see rewriteSpatial.
+		if rewritten, ok := rewriteSpatial(sql); ok {
+			if stmt, rerr := parser.New().ParseOneStmt(rewritten, "", ""); rerr == nil {
+				return stmt, nil
+			}
+		}
 		return nil, fmt.Errorf("parse DDL %q: %w", sql, err)
 	}
 	return stmt, nil
