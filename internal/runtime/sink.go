@@ -30,7 +30,10 @@ type SinkRecord struct {
 type SinkWriter interface {
 	// Positions returns the next offset to consume per topic and
 	// partition, as committed in the target; absent partitions start at
-	// the beginning.
+	// the beginning. A nil map (not an empty one) means the target keeps
+	// no offsets: the task then starts at the offsets committed to the
+	// consumer group sluice-<name> and commits each batch's offsets there
+	// synchronously after Write, failing the task if that commit fails.
 	Positions(ctx context.Context) (map[string]map[int32]int64, error)
 	// Write applies a batch and makes it durable together with the
 	// batch's offsets. It calls reject with the index of a record that
@@ -47,6 +50,9 @@ type SinkOptions struct {
 	Topics []string
 	// BatchSize is the most records per Write.
 	BatchSize int
+	// Linger is how long a batch may wait to fill up to BatchSize once its
+	// first record arrived; 0 writes whatever one poll returned.
+	Linger time.Duration
 	// ErrorsTolerance is "none" (a record that cannot be applied stops the
 	// connector) or "all" (it goes to DeadLetterTopic, if set, and the
 	// sink goes on).
@@ -99,11 +105,19 @@ const (
 	HeaderErrorClass     = "__connect.errors.exception.class.name"
 )
 
+// DeadLetterHeaders is implemented by a rejection error that adds its own
+// headers (beyond Kafka Connect's __connect.errors.*) to the dead-letter
+// record.
+type DeadLetterHeaders interface {
+	DeadLetterHeaders() []kgo.RecordHeader
+}
+
 // SinkTask returns the Run function of a sink connector: a read_committed
 // consumer of every partition of the matching topics (new topics are picked
 // up within seconds) that starts each partition at the position stored in
 // the target (open's writer), hands batches to the writer, and commits the
-// offsets to group sluice-<name> afterwards, for monitoring only.
+// offsets to group sluice-<name> afterwards: for monitoring only when the
+// target stores offsets, as the source of truth when Positions returns nil.
 func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx context.Context) (SinkWriter, error)) func(context.Context) error {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 1000
@@ -127,11 +141,6 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 		if err != nil {
 			return err
 		}
-		if stored == nil {
-			stored = map[string]map[int32]int64{}
-		}
-		pos := &positions{m: stored}
-		status.pos.Store(pos)
 		res := make([]*regexp.Regexp, len(o.Topics))
 		for i, t := range o.Topics {
 			re, err := regexp.Compile("^(?:" + t + ")$")
@@ -157,6 +166,14 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 		defer cl.Close()
 		adm := kadm.NewClient(cl)
 		group := "sluice-" + o.Name
+		groupOffsets := stored == nil
+		if groupOffsets {
+			if stored, err = fetchGroup(ctx, adm, group); err != nil {
+				return err
+			}
+		}
+		pos := &positions{m: stored}
+		status.pos.Store(pos)
 		assigned := map[string]map[int32]bool{}
 		var lastDiscover time.Time
 		discover := func() error {
@@ -207,25 +224,13 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 					return err
 				}
 			}
-			pctx, cancel := context.WithTimeout(ctx, every)
-			fs := cl.PollRecords(pctx, o.BatchSize)
-			cancel()
+			krecs, err := poll(ctx, cl, every, o.BatchSize, o.Linger)
 			if ctx.Err() != nil {
 				return nil
 			}
-			if fs.IsClientClosed() {
-				return errors.New("kafka consumer closed")
+			if err != nil {
+				return err
 			}
-			var ferr error
-			fs.EachError(func(t string, p int32, err error) {
-				if ferr == nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-					ferr = fmt.Errorf("kafka: fetch %s/%d: %w", t, p, err)
-				}
-			})
-			if ferr != nil {
-				return ferr
-			}
-			krecs := fs.Records()
 			if len(krecs) == 0 {
 				continue
 			}
@@ -266,8 +271,19 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 			status.Records.Add(int64(len(krecs)))
 			status.Batches.Add(1)
 			status.Rejected.Add(rejected)
-			// For monitoring only: the target's offsets table is the truth.
-			commitGroup(ctx, adm, group, krecs, log)
+			if groupOffsets {
+				// The group's offsets are the sink's position: a batch
+				// counts as done only once they are committed.
+				if err := commitGroup(ctx, adm, group, krecs); err != nil {
+					if ctx.Err() != nil {
+						return nil
+					}
+					return fmt.Errorf("sink %s: %w", o.Name, err)
+				}
+			} else if err := commitGroup(ctx, adm, group, krecs); err != nil && ctx.Err() == nil {
+				// For monitoring only: the target's offsets table is the truth.
+				log.Debug("commit group offsets (monitoring only)", "group", group, "err", err)
+			}
 		}
 	}
 }
@@ -281,9 +297,73 @@ func matchAny(res []*regexp.Regexp, topic string) bool {
 	return false
 }
 
-// commitGroup commits the batch's offsets to the group, so that Kafka
-// tools show the sink's lag. Failures are only logged.
-func commitGroup(ctx context.Context, adm *kadm.Client, group string, recs []*kgo.Record, log *slog.Logger) {
+// poll returns the next records: at most max, waiting up to wait for the
+// first one and then up to linger for the batch to fill.
+func poll(ctx context.Context, cl *kgo.Client, wait time.Duration, max int, linger time.Duration) ([]*kgo.Record, error) {
+	var out []*kgo.Record
+	var deadline time.Time
+	for {
+		d := wait
+		if len(out) > 0 {
+			d = time.Until(deadline)
+			if d <= 0 {
+				return out, nil
+			}
+		}
+		pctx, cancel := context.WithTimeout(ctx, d)
+		fs := cl.PollRecords(pctx, max-len(out))
+		cancel()
+		if ctx.Err() != nil {
+			return out, nil
+		}
+		if fs.IsClientClosed() {
+			return nil, errors.New("kafka consumer closed")
+		}
+		var ferr error
+		fs.EachError(func(t string, p int32, err error) {
+			if ferr == nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+				ferr = fmt.Errorf("kafka: fetch %s/%d: %w", t, p, err)
+			}
+		})
+		if ferr != nil {
+			return nil, ferr
+		}
+		if len(out) == 0 {
+			deadline = time.Now().Add(linger)
+		}
+		out = append(out, fs.Records()...)
+		if len(out) == 0 || len(out) >= max || linger <= 0 {
+			return out, nil
+		}
+	}
+}
+
+// fetchGroup reads the offsets committed to the group: the next offset per
+// topic and partition.
+func fetchGroup(ctx context.Context, adm *kadm.Client, group string) (map[string]map[int32]int64, error) {
+	resp, err := adm.FetchOffsets(ctx, group)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kafka: fetch committed offsets of group %s: %w", group, err)
+	}
+	out := map[string]map[int32]int64{}
+	resp.Each(func(o kadm.OffsetResponse) {
+		if o.At < 0 {
+			return
+		}
+		if out[o.Topic] == nil {
+			out[o.Topic] = map[int32]int64{}
+		}
+		out[o.Topic][o.Partition] = o.At
+	})
+	return out, nil
+}
+
+// commitGroup commits the batch's offsets (the next offset to read) to the
+// group.
+func commitGroup(ctx context.Context, adm *kadm.Client, group string, recs []*kgo.Record) error {
 	os := kadm.Offsets{}
 	for _, r := range recs {
 		if cur, ok := os.Lookup(r.Topic, r.Partition); ok && cur.At > r.Offset+1 {
@@ -295,9 +375,10 @@ func commitGroup(ctx context.Context, adm *kadm.Client, group string, recs []*kg
 	if err == nil {
 		err = resp.Error()
 	}
-	if err != nil && ctx.Err() == nil {
-		log.Debug("commit group offsets (monitoring only)", "group", group, "err", err)
+	if err != nil {
+		return fmt.Errorf("kafka: commit offsets to group %s: %w", group, err)
 	}
+	return nil
 }
 
 // decodeRecord decodes a Debezium envelope, or a row flattened by an unwrap
@@ -328,6 +409,10 @@ func deadLetter(ctx context.Context, cl *kgo.Client, o SinkOptions, r *kgo.Recor
 		kgo.RecordHeader{Key: HeaderErrorClass, Value: []byte(errClass(cause))},
 		kgo.RecordHeader{Key: HeaderErrorMessage, Value: []byte(cause.Error())},
 	)
+	var extra DeadLetterHeaders
+	if errors.As(cause, &extra) {
+		hs = append(hs, extra.DeadLetterHeaders()...)
+	}
 	dl := &kgo.Record{Topic: o.DeadLetterTopic, Key: r.Key, Value: r.Value, Headers: hs}
 	if err := cl.ProduceSync(ctx, dl).FirstErr(); err != nil {
 		return fmt.Errorf("kafka: write to dead-letter topic %s: %w", o.DeadLetterTopic, err)
