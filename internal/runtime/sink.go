@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -107,9 +108,9 @@ const (
 
 // DeadLetterHeaders is implemented by a rejection error that adds its own
 // headers (beyond Kafka Connect's __connect.errors.*) to the dead-letter
-// record.
+// record; they are written sorted by name.
 type DeadLetterHeaders interface {
-	DeadLetterHeaders() []kgo.RecordHeader
+	DeadLetterHeaders() map[string]string
 }
 
 // SinkTask returns the Run function of a sink connector: a read_committed
@@ -411,7 +412,15 @@ func deadLetter(ctx context.Context, cl *kgo.Client, o SinkOptions, r *kgo.Recor
 	)
 	var extra DeadLetterHeaders
 	if errors.As(cause, &extra) {
-		hs = append(hs, extra.DeadLetterHeaders()...)
+		m := extra.DeadLetterHeaders()
+		names := make([]string, 0, len(m))
+		for k := range m {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			hs = append(hs, kgo.RecordHeader{Key: k, Value: []byte(m[k])})
+		}
 	}
 	dl := &kgo.Record{Topic: o.DeadLetterTopic, Key: r.Key, Value: r.Value, Headers: hs}
 	if err := cl.ProduceSync(ctx, dl).FirstErr(); err != nil {
