@@ -259,6 +259,11 @@ type Sink struct {
 	Concurrency int `yaml:"concurrency" only:"elasticsearch" default:"1"`
 	// BehaviorOnNullValues is delete, ignore or fail. Elasticsearch only.
 	BehaviorOnNullValues string `yaml:"behavior.on.null.values" only:"elasticsearch" default:"delete"`
+	// IndexTemplate is a JSON file holding a composable index template
+	// (index_patterns, template, priority), installed as
+	// _index_template/sluice-<name> when the sink starts; indices the sink
+	// creates then take their mappings from it. Elasticsearch only.
+	IndexTemplate string `yaml:"index_template" only:"elasticsearch"`
 
 	// AutoCreate creates missing indices (Elasticsearch) or tables (SQL).
 	AutoCreate bool `yaml:"auto_create" default:"true"`

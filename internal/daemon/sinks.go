@@ -1,11 +1,14 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/sluice-cdc/sluice/configs"
 	"github.com/sluice-cdc/sluice/internal/runtime"
+	essink "github.com/sluice-cdc/sluice/sinks/elasticsearch"
 	sqlsink "github.com/sluice-cdc/sluice/sinks/sql"
 )
 
@@ -44,8 +47,95 @@ func (d *Daemon) sinkConnector(sc *configs.Sink) (runtime.Connector, error) {
 			}, status, open),
 			Details: status.Snapshot,
 		}, nil
+	case configs.SinkElasticsearch:
+		if len(sc.Transforms) > 0 {
+			return runtime.Connector{}, fmt.Errorf("sink %s: transforms are not available in this build yet", sc.Name)
+		}
+		log := d.log.With("connector", sc.Name)
+		opts := ElasticsearchSinkOptions(sc)
+		opts.Logger = log
+		if err := opts.Validate(); err != nil {
+			return runtime.Connector{}, fmt.Errorf("sink %s: %w", sc.Name, err)
+		}
+		status := &runtime.SinkStatus{}
+		open := func(ctx context.Context) (runtime.SinkWriter, error) {
+			s, err := essink.Open(ctx, opts)
+			if err != nil {
+				return nil, err
+			}
+			return esWriter{s}, nil
+		}
+		return runtime.Connector{
+			Name: sc.Name,
+			Kind: "sink",
+			Type: sc.Type,
+			Run: runtime.SinkTask(d.env, runtime.SinkOptions{
+				Name:            sc.Name,
+				Topics:          sc.Topics,
+				BatchSize:       max(sc.BulkMaxActions, 1) * max(sc.Concurrency, 1),
+				Linger:          time.Duration(sc.BulkFlushInterval),
+				ErrorsTolerance: sc.ErrorsTolerance,
+				DeadLetterTopic: sc.ErrorsDeadLetterQueueTopicName,
+				Logger:          log,
+			}, status, open),
+			Details: status.Snapshot,
+		}, nil
 	}
 	return runtime.Connector{}, fmt.Errorf("sink %s: sinks of type %q are not available in this build yet", sc.Name, sc.Type)
+}
+
+// ElasticsearchSinkOptions maps an elasticsearch sink's configuration onto
+// the sink's options.
+func ElasticsearchSinkOptions(sc *configs.Sink) essink.Options {
+	return essink.Options{
+		Name:     sc.Name,
+		URLs:     sc.URLs,
+		Index:    sc.Index,
+		Username: sc.Username,
+		Password: sc.Password,
+		APIKey:   sc.APIKey,
+		TLS: essink.TLSOptions{
+			CAFile: sc.TLS.CAFile, CertFile: sc.TLS.CertFile, KeyFile: sc.TLS.KeyFile,
+			InsecureSkipVerify: sc.TLS.InsecureSkipVerify,
+		},
+		BulkMaxActions:       sc.BulkMaxActions,
+		BulkMaxBytes:         sc.BulkMaxBytes,
+		Concurrency:          sc.Concurrency,
+		BehaviorOnNullValues: sc.BehaviorOnNullValues,
+		AutoCreate:           sc.AutoCreate,
+		IndexTemplateFile:    sc.IndexTemplate,
+	}
+}
+
+// esWriter adapts the Elasticsearch sink to the runtime's sink task.
+type esWriter struct{ s *essink.Sink }
+
+func (w esWriter) Positions(ctx context.Context) (map[string]map[int32]int64, error) {
+	return w.s.Positions(ctx)
+}
+
+func (w esWriter) Write(ctx context.Context, recs []runtime.SinkRecord, reject func(int, error) error) error {
+	out := make([]essink.Record, len(recs))
+	for i, r := range recs {
+		out[i] = essink.Record{
+			Topic: r.Record.Topic, Partition: r.Record.Partition, Offset: r.Record.Offset, Event: r.Event,
+			Schemaless: !hasSchemaBlock(r.Record.Value),
+		}
+	}
+	return w.s.Write(ctx, out, reject)
+}
+
+func (w esWriter) Close() error { return w.s.Close() }
+
+// hasSchemaBlock reports whether a JSON converter value starts with its
+// schema block ({"schema": ...}), as sluice writes it with schemas: true.
+func hasSchemaBlock(v []byte) bool {
+	v = bytes.TrimLeft(v, " \t\r\n")
+	if len(v) == 0 || v[0] != '{' {
+		return false
+	}
+	v = bytes.TrimLeft(v[1:], " \t\r\n")
+	return bytes.HasPrefix(v, []byte(`"schema"`))
 }
 
 // SQLSinkOptions maps a sql sink's configuration onto the sink's options.
