@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/change"
@@ -342,14 +343,17 @@ func poll(ctx context.Context, cl *kgo.Client, wait time.Duration, max int, ling
 // fetchGroup reads the offsets committed to the group: the next offset per
 // topic and partition.
 func fetchGroup(ctx context.Context, adm *kadm.Client, group string) (map[string]map[int32]int64, error) {
+	out := map[string]map[int32]int64{}
 	resp, err := adm.FetchOffsets(ctx, group)
 	if err == nil {
 		err = resp.Error()
 	}
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return out, nil // nothing committed yet
+	}
 	if err != nil {
 		return nil, fmt.Errorf("kafka: fetch committed offsets of group %s: %w", group, err)
 	}
-	out := map[string]map[int32]int64{}
 	resp.Each(func(o kadm.OffsetResponse) {
 		if o.At < 0 {
 			return
