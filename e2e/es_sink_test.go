@@ -28,7 +28,8 @@ import (
 
 // esItemsSQL reads public.items as the lines esItemLines makes of the
 // index.
-const esItemsSQL = `SELECT id::text || '|' || name || '|' || qty::text || '|' || price::text || '|' || COALESCE(note, '<null>') FROM items ORDER BY id`
+// (note is read through to_jsonb so that the table may not have it).
+const esItemsSQL = `SELECT id::text || '|' || name || '|' || qty::text || '|' || price::text || '|' || COALESCE(to_jsonb(items)->>'note', '<null>') FROM items ORDER BY id`
 
 func sourceItemLines(ctx context.Context, pg *harness.Postgres, db string) ([]string, error) {
 	conn, err := pgx.Connect(ctx, pg.DSN(db))
