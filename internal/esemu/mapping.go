@@ -207,22 +207,26 @@ func (f *field) compatible(o *field, prefix string) error {
 	return nil
 }
 
-// indexDoc checks a document against the mapping and adds dynamic fields.
-// Nothing changes when the document is rejected.
-func (f *field) indexDoc(id string, source []byte) *esError {
+// parseSource reads a document source.
+func parseSource(source []byte) (map[string]any, *esError) {
 	dec := json.NewDecoder(bytes.NewReader(source))
 	dec.UseNumber()
 	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil || dec.More() {
-		reason := "failed to parse"
-		if err != nil {
-			return &esError{status: 400, typ: "mapper_parsing_exception", reason: reason, causeTy: "json_parse_exception", cause: err.Error()}
-		}
-		return &esError{status: 400, typ: "mapper_parsing_exception", reason: reason}
+	if err := dec.Decode(&doc); err != nil {
+		return nil, &esError{status: 400, typ: "mapper_parsing_exception", reason: "failed to parse", causeTy: "json_parse_exception", cause: err.Error()}
+	}
+	if dec.More() {
+		return nil, &esError{status: 400, typ: "mapper_parsing_exception", reason: "failed to parse"}
 	}
 	if doc == nil {
-		return &esError{status: 400, typ: "mapper_parsing_exception", reason: "failed to parse, document is empty"}
+		return nil, &esError{status: 400, typ: "mapper_parsing_exception", reason: "failed to parse, document is empty"}
 	}
+	return doc, nil
+}
+
+// indexDoc checks a parsed document against the mapping and adds dynamic
+// fields. Nothing changes when the document is rejected.
+func (f *field) indexDoc(id string, doc map[string]any) *esError {
 	p := &docParser{id: id, added: map[string]*field{}}
 	if e := p.object(f, "", doc, "true"); e != nil {
 		return e

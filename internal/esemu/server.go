@@ -718,6 +718,8 @@ type op struct {
 	hasVersion  bool
 	versionType string // internal, external, external_gte
 	source      []byte
+	doc         map[string]any // source, parsed
+	docErr      *esError       // why source does not parse
 }
 
 // result is an operation's outcome, rendered as a bulk item or a
@@ -806,7 +808,14 @@ func (s *Server) apply(o *op) result {
 	}
 	switch o.action {
 	case "index", "create":
-		if err := ix.mapping.indexDoc(o.id, o.source); err != nil {
+		if o.doc == nil && o.docErr == nil {
+			o.doc, o.docErr = parseSource(o.source)
+		}
+		err := o.docErr
+		if err == nil {
+			err = ix.mapping.indexDoc(o.id, o.doc)
+		}
+		if err != nil {
 			s.stats.MappingErrors++
 			if err.typ == "mapper_parsing_exception" && s.documentParsing() {
 				// Elasticsearch 8.8 renamed the document-level failure.
@@ -941,6 +950,13 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, defaultIndex strin
 	if perr != nil {
 		s.writeError(w, perr)
 		return
+	}
+	// Sources are parsed before the lock is taken, so that concurrent
+	// bulk requests parse in parallel as on a real cluster.
+	for _, o := range ops {
+		if o.action != "delete" && o.source != nil {
+			o.doc, o.docErr = parseSource(o.source)
+		}
 	}
 	items := make([]any, len(ops))
 	errorsSeen := false
