@@ -70,13 +70,16 @@ func (d *Daemon) sinkConnector(sc *configs.Sink) (runtime.Connector, error) {
 			Kind: "sink",
 			Type: sc.Type,
 			Run: runtime.SinkTask(d.env, runtime.SinkOptions{
-				Name:            sc.Name,
-				Topics:          sc.Topics,
-				BatchSize:       max(sc.BulkMaxActions, 1) * max(sc.Concurrency, 1),
-				Linger:          time.Duration(sc.BulkFlushInterval),
-				ErrorsTolerance: sc.ErrorsTolerance,
-				DeadLetterTopic: sc.ErrorsDeadLetterQueueTopicName,
-				Logger:          log,
+				Name:      sc.Name,
+				Topics:    sc.Topics,
+				BatchSize: max(sc.BulkMaxActions, 1) * max(sc.Concurrency, 1),
+				Linger:    time.Duration(sc.BulkFlushInterval),
+				// A fetch as large as a bulk request or more, so that one
+				// poll fills the batch.
+				FetchMaxPartitionBytes: int32(min(max(sc.BulkMaxBytes*int64(max(sc.Concurrency, 1)), 1<<20), 64<<20)),
+				ErrorsTolerance:        sc.ErrorsTolerance,
+				DeadLetterTopic:        sc.ErrorsDeadLetterQueueTopicName,
+				Logger:                 log,
 			}, status, open),
 			Details: status.Snapshot,
 		}, nil

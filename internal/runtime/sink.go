@@ -55,6 +55,9 @@ type SinkOptions struct {
 	// Linger is how long a batch may wait to fill up to BatchSize once its
 	// first record arrived; 0 writes whatever one poll returned.
 	Linger time.Duration
+	// FetchMaxPartitionBytes is the most bytes one fetch returns per
+	// partition; 0 keeps the client's default (1 MiB).
+	FetchMaxPartitionBytes int32
 	// ErrorsTolerance is "none" (a record that cannot be applied stops the
 	// connector) or "all" (it goes to DeadLetterTopic, if set, and the
 	// sink goes on).
@@ -161,6 +164,9 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 			kgo.FetchMaxWait(250*time.Millisecond),
 			kgo.MetadataMinAge(250*time.Millisecond), // start on newly found partitions at once
 		)
+		if o.FetchMaxPartitionBytes > 0 {
+			opts = append(opts, kgo.FetchMaxPartitionBytes(o.FetchMaxPartitionBytes))
+		}
 		cl, err := kgo.NewClient(opts...)
 		if err != nil {
 			return fmt.Errorf("kafka consumer: %w", err)
