@@ -21,6 +21,7 @@ import (
 var ignored = map[string]bool{
 	"took": true, "_seq_no": true, "_primary_term": true, "index_uuid": true,
 	"name": true, "cluster_name": true, "cluster_uuid": true, "build_date": true, "build_hash": true,
+	"number": true, "lucene_version": true,
 	"reason": true, // compared separately where the text matters
 }
 
