@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -43,6 +44,8 @@ type Options struct {
 	// RefreshInterval is how often searches (_count) see new writes
 	// without an explicit _refresh; default 1s, negative never.
 	RefreshInterval time.Duration
+	// TLS serves https with a self-signed certificate (see CACertPEM).
+	TLS bool
 }
 
 // Faults are injected into _bulk requests, each with its probability.
@@ -138,9 +141,23 @@ func New(opts Options) *Server {
 		opts.RefreshInterval = time.Second
 	}
 	s := &Server{opts: opts, indices: map[string]*index{}, templates: map[string]*template{}, rng: mrand.New(mrand.NewPCG(1, 2))}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	if opts.TLS {
+		s.ts = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	} else {
+		s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	}
 	s.URL = s.ts.URL
 	return s
+}
+
+// CACertPEM returns the PEM of the certificate a TLS server presents (to
+// be trusted as a CA), or nil for a plain http server.
+func (s *Server) CACertPEM() []byte {
+	c := s.ts.Certificate()
+	if c == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
 
 // Close stops the server.

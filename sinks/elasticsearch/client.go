@@ -189,6 +189,15 @@ func (r *response) describe() string {
 	return fmt.Sprintf("%d %s", r.status, strings.TrimSpace(string(b)))
 }
 
+// permanentTransport reports a transport error that retrying cannot fix:
+// the server's certificate is not trusted.
+func permanentTransport(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	return err != nil && (errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn))
+}
+
 // transient reports whether a request-level status is worth retrying.
 func transient(status int) bool {
 	return status == http.StatusTooManyRequests || status >= 500

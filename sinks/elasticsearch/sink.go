@@ -290,6 +290,9 @@ func (s *Sink) request(ctx context.Context, method, path string, body []byte, ct
 		if err == nil && !transient(resp.status) {
 			return resp, nil
 		}
+		if permanentTransport(err) {
+			return nil, err
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -627,6 +630,8 @@ func (s *Sink) bulk(ctx context.Context, acts []*action) error {
 		var retryAfter time.Duration
 		why := ""
 		switch {
+		case permanentTransport(err):
+			return fmt.Errorf("bulk request of %d actions: %w", len(pending), err)
 		case err != nil:
 			why = err.Error()
 		case transient(resp.status):

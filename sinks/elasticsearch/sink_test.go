@@ -488,3 +488,46 @@ func BenchmarkWrite(b *testing.B) {
 		})
 	}
 }
+
+// TestSlowResponses: a response slower than RequestTimeout counts as a
+// failed request and is retried; the write lands once the server is fast
+// again, exactly once.
+func TestSlowResponses(t *testing.T) {
+	srv := esemu.New(esemu.Options{})
+	defer srv.Close()
+	s := open(t, srv, func(o *Options) { o.RequestTimeout = 100 * time.Millisecond })
+	srv.SetFaults(esemu.Faults{Delay: 300 * time.Millisecond})
+	go func() {
+		time.Sleep(700 * time.Millisecond)
+		srv.SetFaults(esemu.Faults{})
+	}()
+	if err := s.Write(context.Background(), []Record{upsert(0, 1, "a", 1), upsert(1, 2, "b", 1)}, noReject(t)); err != nil {
+		t.Fatal(err)
+	}
+	if s.Retries.Load() == 0 {
+		t.Error("no retries: the delay did not hit the request timeout")
+	}
+	if n := len(srv.Docs("shop.public.items")); n != 2 {
+		t.Errorf("%d docs, want 2", n)
+	}
+	if err := srv.CheckVersions(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestTLS(t *testing.T) {
+	srv := esemu.New(esemu.Options{TLS: true})
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, srv.CACertPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), Options{Name: "t", URLs: []string{srv.URL}}); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("untrusted certificate: %v", err)
+	}
+	s := open(t, srv, func(o *Options) { o.TLS.CAFile = ca })
+	if err := s.Write(context.Background(), []Record{upsert(0, 1, "a", 1)}, noReject(t)); err != nil {
+		t.Fatal(err)
+	}
+	open(t, srv, func(o *Options) { o.TLS.InsecureSkipVerify = true })
+}
