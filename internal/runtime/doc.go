@@ -4,7 +4,9 @@
 // error for the status API; the source task that wires a source to its
 // offsets and its transactional Kafka writer; and the sink task that feeds a
 // sink from read_committed partitions, starting at the offsets the sink
-// stored in its own target.
+// stored in its own target, or, for a target without an offsets table
+// (Elasticsearch), at the offsets committed to the group sluice-<name>,
+// which it then commits after every batch.
 //
 // It imports internal/kafka, internal/pipeline, offsets and change; source
 // and sink packages are wired in by cmd/sluice through plain functions.

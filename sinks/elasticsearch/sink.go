@@ -461,6 +461,9 @@ func (s *Sink) build(i int, r *Record) (*action, error) {
 		src = s.topics[r.Topic]
 	}
 	a.index = s.indexName(r.Topic, &src)
+	if err := checkIndexName(a.index); err != nil {
+		return nil, err
+	}
 	if e.Key != nil {
 		id, err := DocumentID(e.Key)
 		if err != nil {
@@ -506,6 +509,23 @@ func (s *Sink) indexName(topic string, src *change.Source) string {
 		"${topic}", topic, "${source.table}", src.Table, "${source.schema}", src.Schema, "${source.db}", src.DB,
 	).Replace(s.o.Index)
 	return strings.ToLower(name)
+}
+
+// checkIndexName applies the documented index name rules (lower case is
+// already applied), so that a bad name rejects its record instead of
+// failing requests.
+func checkIndexName(name string) error {
+	switch {
+	case name == "", name == ".", name == "..":
+		return fmt.Errorf("elasticsearch sink: index name %q is not allowed", name)
+	case strings.ContainsAny(name, `\/*?"<>| ,#:`):
+		return fmt.Errorf("elasticsearch sink: index name %q contains one of \\ / * ? \" < > | space , # :", name)
+	case strings.HasPrefix(name, "-"), strings.HasPrefix(name, "_"), strings.HasPrefix(name, "+"):
+		return fmt.Errorf("elasticsearch sink: index name %q must not start with -, _ or +", name)
+	case len(name) > 255:
+		return fmt.Errorf("elasticsearch sink: index name %q is longer than 255 bytes", name)
+	}
+	return nil
 }
 
 // ensureIndices creates the batch's unknown indices (auto_create): with

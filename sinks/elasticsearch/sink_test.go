@@ -237,6 +237,11 @@ func TestBuild(t *testing.T) {
 	if _, err := s.build(0, &kd); err == nil {
 		t.Error("keyless delete: want an error")
 	}
+	bad := &Sink{o: Options{Index: "_${topic}"}, topics: map[string]change.Source{}}
+	bad.o.defaults()
+	if _, err := bad.build(0, ptr(upsert(1, 1, "a", 1))); err == nil || !strings.Contains(err.Error(), "must not start with") {
+		t.Errorf("invalid index name: %v", err)
+	}
 	tr := Record{Topic: "x", Event: &change.Event{Op: change.OpTruncate, RowSchema: rowSchema}}
 	if _, err := s.build(0, &tr); err == nil || !strings.Contains(err.Error(), "truncate") {
 		t.Errorf("truncate: %v", err)
@@ -244,7 +249,9 @@ func TestBuild(t *testing.T) {
 	// A row flattened by unwrap: no op, after image only.
 	flat := upsert(13, 5, "f", 1)
 	flat.Event.Op, flat.Event.Source = "", change.Source{}
-	if a, err := s.build(0, &flat); err != nil || a.op != "index" {
+	flatSink := &Sink{o: Options{}, topics: map[string]change.Source{}}
+	flatSink.o.defaults()
+	if a, err := flatSink.build(0, &flat); err != nil || a.op != "index" || a.index != "shop.public.items" {
 		t.Errorf("flattened row: %+v, %v", a, err)
 	}
 }
