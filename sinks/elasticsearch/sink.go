@@ -637,9 +637,14 @@ func (s *Sink) bulk(ctx context.Context, acts []*action) error {
 	bo := &backoff{base: s.o.RetryBackoff, max: s.o.RetryBackoffMax}
 	deadline := time.Now().Add(s.o.RetryTimeout)
 	pending := acts
-	var body []byte
 	for len(pending) > 0 {
-		body = body[:0]
+		// A new buffer per attempt: the transport may still read the
+		// previous request's body after a failed round trip returned.
+		size := 0
+		for _, a := range pending {
+			size += len(a.line)
+		}
+		body := make([]byte, 0, size)
 		for _, a := range pending {
 			body = append(body, a.line...)
 		}
