@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/internal/esemu"
@@ -100,7 +101,7 @@ func waitIndexEqualsSource(t *testing.T, ctx context.Context, pg *harness.Postgr
 // TestESSinkReplicates streams a snapshot and 50,000 mixed changes
 // (inserts, updates, deletes with tombstones, primary-key changes,
 // rolled-back transactions, an ALTER TABLE ADD COLUMN) from PostgreSQL
-// through the topic into the emulator, and checks that the index then
+// through a three-partition topic into the emulator, and checks that the index then
 // holds exactly the source table: every document equal to its row, no
 // deleted ones, and no write ever replaced a newer version.
 func TestESSinkReplicates(t *testing.T) {
@@ -119,7 +120,7 @@ func TestESSinkReplicates(t *testing.T) {
 	srv := esemu.New(esemu.Options{})
 	defer srv.Close()
 
-	d := runDaemon(t, pgSourceYAML("shop", pg.DSN("shop"), "tables: [public.items]")+fmt.Sprintf(`sinks:
+	d := runDaemon(t, "kafka: {listen: 127.0.0.1:0, topic: {partitions: 3}}\n"+pgSourceYAML("shop", pg.DSN("shop"), "tables: [public.items]")+fmt.Sprintf(`sinks:
   - name: items-search
     type: elasticsearch
     topics: [shop.public.items]
@@ -323,7 +324,9 @@ func TestESSinkKill9(t *testing.T) {
 	defer srv.Close()
 	srv.SetFaults(esemu.Faults{Seed: seed, Status429: 0.03, RetryAfter: "1", Status503: 0.03, Item429: 0.02, DropBefore: 0.03, DropAfter: 0.05})
 
-	src := runDaemon(t, pgSourceYAML("shop", pg.DSN("shop"), "tables: [public.items]"))
+	// Three partitions: a document's changes stay in one (the key's), and
+	// its versions are that partition's offsets.
+	src := runDaemon(t, "kafka: {listen: 127.0.0.1:0, topic: {partitions: 3}}\n"+pgSourceYAML("shop", pg.DSN("shop"), "tables: [public.items]"))
 	waitStatus(t, src, "shop", time.Minute, streaming)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "sink.yaml")
@@ -396,6 +399,14 @@ sinks:
 	// luck with Retry-After.
 	srv.SetFaults(esemu.Faults{})
 	n := waitIndexEqualsSource(t, ctx, pg, "shop", srv, "items", time.Minute, func() string { return tailLines(logs.String(), 10) })
+	adm, err := kgo.NewClient(kgo.SeedBrokers(src.Brokers()...))
+	must(t, err)
+	defer adm.Close()
+	td, err := kadm.NewClient(adm).ListTopics(ctx, "shop.public.items")
+	must(t, err)
+	if p := len(td["shop.public.items"].Partitions); p != 3 {
+		t.Errorf("shop.public.items has %d partitions, want 3", p)
+	}
 	if err := srv.CheckVersions(); err != nil {
 		t.Error(err)
 	}
