@@ -20,9 +20,12 @@
 // key always lands in one partition, so a replay after a crash is a
 // version conflict (409 version_conflict_engine_exception), which counts
 // as done, and an older change never replaces a newer one (a delete leaves
-// a versioned tombstone for index.gc_deletes, 60s by default; a replay
-// older than that could resurrect a deleted document). Within a batch the
-// last change per document wins. The index stores no consumer offsets:
+// a versioned tombstone for index.gc_deletes, 60s by default; after a
+// longer outage a replayed write may briefly bring back a document deleted
+// later in the replayed range, until the replay reaches the delete again).
+// Within a batch the last change per document wins. A topic that is
+// deleted and recreated restarts its offsets: its writes then lose against
+// the index's higher versions (recreate the index too). The index stores no consumer offsets:
 // Positions returns nil and the runtime commits the consumer group
 // sluice-<name> synchronously after Write returned, that is after every
 // action of the batch is durable, superseded or rejected. Several topics
