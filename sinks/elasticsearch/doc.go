@@ -45,7 +45,10 @@
 // Index management (auto_create): an index is created before its first
 // write with a mapping derived from the record schema, unless it exists
 // (resource_already_exists_exception is fine) or an index template is
-// configured (then the template decides):
+// configured (then the template decides). Fields a schema carries that the
+// index's mapping lacks (a new column) are added with PUT _mapping before
+// the first document that holds them; mapped fields are never changed.
+// Derived types:
 //
 //	Connect / Debezium type                      mapping
 //	int8/int16/int32/int64, Year                 byte/short/integer/long, integer

@@ -216,7 +216,7 @@ type Sink struct {
 	o      Options
 	c      *client
 	log    *slog.Logger
-	known  map[string]bool          // indices that exist
+	known  map[string]*indexState   // indices that exist
 	topics map[string]change.Source // last source block per topic (for tombstones)
 
 	// Counters for status and benchmarks.
@@ -234,7 +234,7 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sink{o: o, c: c, log: o.Logger, known: map[string]bool{}, topics: map[string]change.Source{}}
+	s := &Sink{o: o, c: c, log: o.Logger, known: map[string]*indexState{}, topics: map[string]change.Source{}}
 	info, err := s.request(ctx, http.MethodGet, "/", nil, "")
 	if err != nil {
 		c.close()
@@ -528,9 +528,18 @@ func checkIndexName(name string) error {
 	return nil
 }
 
-// ensureIndices creates the batch's unknown indices (auto_create): with
-// the mapping derived from the first schema seen for each, or with none
-// when an index template is installed. An index that exists is left alone.
+// indexState is what the sink knows of an index's mapping.
+type indexState struct {
+	fields  map[string]bool         // top-level fields mapped (or left to the server)
+	checked map[*change.Schema]bool // schemas whose fields are all in fields
+}
+
+// ensureIndices prepares the batch's indices (auto_create): an unknown
+// index is created with the mapping derived from the first schema seen for
+// it, or with none when an index template is installed; an index that
+// exists is left as it is. Then fields that the batch's schemas carry and
+// the mapping lacks (new columns) are added with their derived mapping
+// before any document holds them; existing fields are never changed.
 func (s *Sink) ensureIndices(ctx context.Context, acts []*action) error {
 	if !s.o.AutoCreate {
 		return nil
@@ -538,9 +547,6 @@ func (s *Sink) ensureIndices(ctx context.Context, acts []*action) error {
 	schemas := map[string]*change.Schema{}
 	var order []string
 	for _, a := range acts {
-		if s.known[a.index] {
-			continue
-		}
 		if _, ok := schemas[a.index]; !ok {
 			order = append(order, a.index)
 			schemas[a.index] = nil
@@ -550,43 +556,125 @@ func (s *Sink) ensureIndices(ctx context.Context, acts []*action) error {
 		}
 	}
 	for _, name := range order {
-		if schemas[name] == nil && s.o.IndexTemplateFile == "" {
-			// Deletes only: wait for a record with a schema before
-			// creating the index; deleting from a missing index is a 404,
-			// which counts as done.
+		if s.known[name] == nil {
+			if schemas[name] == nil && s.o.IndexTemplateFile == "" {
+				// Deletes only: wait for a record with a schema before
+				// creating the index; deleting from a missing index is a
+				// 404, which counts as done.
+				continue
+			}
+			st, err := s.createIndex(ctx, name, schemas[name])
+			if err != nil {
+				return fmt.Errorf("elasticsearch sink %s: %w", s.o.Name, err)
+			}
+			s.known[name] = st
+		}
+	}
+	if s.o.IndexTemplateFile != "" {
+		return nil
+	}
+	for _, a := range acts {
+		st := s.known[a.index]
+		if st == nil || a.schema == nil || st.checked[a.schema] {
 			continue
 		}
-		path := "/" + url.PathEscape(name)
-		resp, err := s.request(ctx, http.MethodHead, path, nil, "")
-		if err != nil {
-			return fmt.Errorf("elasticsearch sink %s: check index %s: %w", s.o.Name, name, err)
-		}
-		if resp.status == http.StatusOK {
-			s.known[name] = true
-			continue
-		}
-		if resp.status != http.StatusNotFound {
-			return fmt.Errorf("elasticsearch sink %s: check index %s: %s", s.o.Name, name, resp.describe())
-		}
-		body := []byte("{}")
-		if s.o.IndexTemplateFile == "" {
-			if body, err = json.Marshal(map[string]any{"mappings": Mapping(schemas[name])}); err != nil {
-				return fmt.Errorf("elasticsearch sink %s: mapping of index %s: %w", s.o.Name, name, err)
+		props := map[string]any{}
+		for _, f := range a.schema.Fields {
+			if !st.fields[f.Name] {
+				if m := fieldMapping(f.Schema); m != nil {
+					props[f.Name] = m
+				}
 			}
 		}
-		resp, err = s.request(ctx, http.MethodPut, path, body, "application/json")
-		if err != nil {
-			return fmt.Errorf("elasticsearch sink %s: create index %s: %w", s.o.Name, name, err)
+		if len(props) > 0 {
+			body, err := json.Marshal(map[string]any{"properties": props})
+			if err != nil {
+				return fmt.Errorf("elasticsearch sink %s: mapping of new fields of index %s: %w", s.o.Name, a.index, err)
+			}
+			resp, err := s.request(ctx, http.MethodPut, "/"+url.PathEscape(a.index)+"/_mapping", body, "application/json")
+			if err != nil {
+				return fmt.Errorf("elasticsearch sink %s: add fields to the mapping of index %s: %w", s.o.Name, a.index, err)
+			}
+			if resp.status/100 == 2 {
+				s.log.Info("mapping extended", "index", a.index, "fields", len(props))
+			} else {
+				// The server keeps its mapping; documents that do not fit
+				// it are refused item by item.
+				s.log.Warn("mapping update refused; the index's mapping decides", "index", a.index, "err", resp.describe())
+			}
 		}
-		if resp.status/100 != 2 && !bytes.Contains(resp.body, []byte("resource_already_exists_exception")) {
-			return fmt.Errorf("elasticsearch sink %s: create index %s: %s", s.o.Name, name, resp.describe())
+		for _, f := range a.schema.Fields {
+			st.fields[f.Name] = true
 		}
-		if resp.status/100 == 2 {
-			s.log.Info("index created", "index", name)
-		}
-		s.known[name] = true
+		st.checked[a.schema] = true
 	}
 	return nil
+}
+
+// createIndex creates an index unless it exists, and returns what its
+// mapping holds.
+func (s *Sink) createIndex(ctx context.Context, name string, sc *change.Schema) (*indexState, error) {
+	path := "/" + url.PathEscape(name)
+	resp, err := s.request(ctx, http.MethodHead, path, nil, "")
+	if err != nil {
+		return nil, fmt.Errorf("check index %s: %w", name, err)
+	}
+	switch resp.status {
+	case http.StatusOK:
+		return s.readMapping(ctx, name)
+	case http.StatusNotFound:
+	default:
+		return nil, fmt.Errorf("check index %s: %s", name, resp.describe())
+	}
+	body := []byte("{}")
+	st := &indexState{fields: map[string]bool{}, checked: map[*change.Schema]bool{}}
+	if s.o.IndexTemplateFile == "" && sc != nil {
+		if body, err = json.Marshal(map[string]any{"mappings": Mapping(sc)}); err != nil {
+			return nil, fmt.Errorf("mapping of index %s: %w", name, err)
+		}
+		for _, f := range sc.Fields {
+			st.fields[f.Name] = true
+		}
+		st.checked[sc] = true
+	}
+	resp, err = s.request(ctx, http.MethodPut, path, body, "application/json")
+	if err != nil {
+		return nil, fmt.Errorf("create index %s: %w", name, err)
+	}
+	if resp.status/100 != 2 {
+		if bytes.Contains(resp.body, []byte("resource_already_exists_exception")) {
+			return s.readMapping(ctx, name) // created meanwhile by someone else
+		}
+		return nil, fmt.Errorf("create index %s: %s", name, resp.describe())
+	}
+	s.log.Info("index created", "index", name)
+	return st, nil
+}
+
+// readMapping reads the top-level fields of an existing index's mapping.
+func (s *Sink) readMapping(ctx context.Context, name string) (*indexState, error) {
+	resp, err := s.request(ctx, http.MethodGet, "/"+url.PathEscape(name)+"/_mapping", nil, "")
+	if err == nil && resp.status/100 != 2 {
+		err = errors.New(resp.describe())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the mapping of index %s: %w", name, err)
+	}
+	var m map[string]struct {
+		Mappings struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		} `json:"mappings"`
+	}
+	if err := json.Unmarshal(resp.body, &m); err != nil {
+		return nil, fmt.Errorf("read the mapping of index %s: %w", name, err)
+	}
+	st := &indexState{fields: map[string]bool{}, checked: map[*change.Schema]bool{}}
+	for _, im := range m { // one entry: the index (an alias's target)
+		for f := range im.Mappings.Properties {
+			st.fields[f] = true
+		}
+	}
+	return st, nil
 }
 
 // writeLane sends a lane's actions in bulk requests of at most

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -537,4 +538,50 @@ func TestTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	open(t, srv, func(o *Options) { o.TLS.InsecureSkipVerify = true })
+}
+
+// TestMappingEvolves: a column that appears later gets its derived
+// mapping before the first document holding it; fields already mapped
+// (here by hand, before the sink started) are never changed.
+func TestMappingEvolves(t *testing.T) {
+	srv := esemu.New(esemu.Options{})
+	defer srv.Close()
+	_, err := http.DefaultClient.Do(must(http.NewRequest(http.MethodPut, srv.URL+"/shop.public.items", strings.NewReader(`{"mappings":{"properties":{"name":{"type":"keyword"}}}}`))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, srv, nil)
+	ctx := context.Background()
+	if err := s.Write(ctx, []Record{upsert(0, 1, "a", 1)}, noReject(t)); err != nil {
+		t.Fatal(err)
+	}
+	wider := &change.Schema{Type: change.TypeStruct, Fields: append(append([]change.Field{}, rowSchema.Fields...),
+		change.Field{Name: "rating", Schema: change.DecimalSchema(1, 3, true)})}
+	r := upsert(1, 2, "b", 1)
+	r.Event.RowSchema = wider
+	r.Event.After = &change.Struct{Schema: wider, Values: append(append([]any{}, r.Event.After.Values...), dec(45))}
+	if err := s.Write(ctx, []Record{r}, noReject(t)); err != nil {
+		t.Fatal(err)
+	}
+	props := srv.Mapping("shop.public.items")["properties"].(map[string]any)
+	if fmt.Sprint(props["rating"]) != "map[scaling_factor:10 type:scaled_float]" {
+		t.Errorf("new field mapping = %v", props["rating"])
+	}
+	if fmt.Sprint(props["name"]) != "map[type:keyword]" {
+		t.Errorf("existing field changed: %v", props["name"])
+	}
+	if fmt.Sprint(props["qty"]) != "map[type:long]" {
+		t.Errorf("fields missing from the hand-made mapping are added: %v", props["qty"])
+	}
+	d, _, _ := srv.Doc("shop.public.items", "2")
+	if !strings.Contains(string(d), `"rating":4.5`) {
+		t.Errorf("doc = %s", d)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
