@@ -606,6 +606,9 @@ func (s *Sink) ensureIndices(ctx context.Context, acts []*action) error {
 		for _, f := range a.schema.Fields {
 			st.fields[f.Name] = true
 		}
+		if len(st.checked) >= 1024 {
+			clear(st.checked) // decoded schemas are shared, but not forever
+		}
 		st.checked[a.schema] = true
 	}
 	return nil
