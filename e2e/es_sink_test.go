@@ -414,3 +414,76 @@ sinks:
 	}
 	t.Logf("%d documents equal the source after %d kills and %d changes; emulator %+v", n, kills, wl.changes, st)
 }
+
+// TestESSinkFlattenedRecords feeds the sink rows already flattened by an
+// unwrap transform (ExtractNewRecordState): the value is the row itself,
+// with the JSON converter's schema block (the mapping is derived from it)
+// or without (the server's dynamic mapping decides); a null value deletes.
+func TestESSinkFlattenedRecords(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv := esemu.New(esemu.Options{Flavor: esemu.OpenSearch, Version: "1.3.19"})
+	defer srv.Close()
+	d := runDaemon(t, fmt.Sprintf(`sinks:
+  - name: flat
+    type: elasticsearch
+    topics: ["flat\\..*"]
+    urls: [%s]
+    bulk.flush_interval: 10ms
+`, srv.URL))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(d.Brokers()...))
+	must(t, err)
+	defer cl.Close()
+	_, err = kadm.NewClient(cl).CreateTopics(ctx, 1, -1, nil, "flat.typed", "flat.plain")
+	must(t, err)
+	const keySchema = `{"type":"struct","fields":[{"field":"id","type":"int64"}],"optional":false}`
+	const rowSchema = `{"type":"struct","fields":[{"field":"id","type":"int64"},{"field":"price","type":"bytes","name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"2","connect.decimal.precision":"8"},"optional":true}],"optional":true}`
+	rec := func(topic, key, value string) *kgo.Record {
+		r := &kgo.Record{Topic: topic, Key: []byte(key)}
+		if value != "" {
+			r.Value = []byte(value)
+		}
+		return r
+	}
+	withSchema := func(schema, payload string) string { return `{"schema":` + schema + `,"payload":` + payload + `}` }
+	must(t, cl.ProduceSync(ctx,
+		rec("flat.typed", withSchema(keySchema, `{"id":1}`), withSchema(rowSchema, `{"id":1,"price":"MDk="}`)), // 123.45
+		rec("flat.typed", withSchema(keySchema, `{"id":2}`), withSchema(rowSchema, `{"id":2,"price":null}`)),
+		rec("flat.plain", `{"id":7}`, `{"id":7,"name":"seven","price":1.5}`),
+	).FirstErr())
+	deadline := time.Now().Add(30 * time.Second)
+	for len(srv.Docs("flat.typed")) != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("typed docs %v", srv.Docs("flat.typed"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	must(t, cl.ProduceSync(ctx, rec("flat.typed", withSchema(keySchema, `{"id":2}`), "")).FirstErr()) // a tombstone
+	for {
+		typed, plain := srv.Docs("flat.typed"), srv.Docs("flat.plain")
+		if len(typed) == 1 && len(plain) == 1 && srv.Stats().DocsDeleted == 1 {
+			if got := string(typed["1"]); got != `{"id":1,"price":123.45}` {
+				t.Errorf("typed doc = %s", got)
+			}
+			if got := string(plain["7"]); got != `{"id":7,"name":"seven","price":1.5}` {
+				t.Errorf("plain doc = %s", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			st, _ := d.Supervisor().Status("flat")
+			t.Fatalf("typed %v, plain %v, stats %+v; status %+v", typed, plain, srv.Stats(), st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if p := fmt.Sprint(srv.Mapping("flat.typed")["properties"].(map[string]any)["price"]); p != "map[scaling_factor:100 type:scaled_float]" {
+		t.Errorf("typed price mapping = %s", p)
+	}
+	// Without a schema block the server's dynamic mapping decides.
+	if p := fmt.Sprint(srv.Mapping("flat.plain")["properties"].(map[string]any)["price"]); p != "map[type:float]" {
+		t.Errorf("plain price mapping = %s", p)
+	}
+}
