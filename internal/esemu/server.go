@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"log"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -141,10 +142,14 @@ func New(opts Options) *Server {
 		opts.RefreshInterval = time.Second
 	}
 	s := &Server{opts: opts, indices: map[string]*index{}, templates: map[string]*template{}, rng: mrand.New(mrand.NewPCG(1, 2))}
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	// Clients that refuse the test certificate are what TLS tests check;
+	// the server need not log them.
+	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0)
 	if opts.TLS {
-		s.ts = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+		s.ts.StartTLS()
 	} else {
-		s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+		s.ts.Start()
 	}
 	s.URL = s.ts.URL
 	return s

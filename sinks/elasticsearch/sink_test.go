@@ -546,10 +546,12 @@ func TestTLS(t *testing.T) {
 func TestMappingEvolves(t *testing.T) {
 	srv := esemu.New(esemu.Options{})
 	defer srv.Close()
-	_, err := http.DefaultClient.Do(must(http.NewRequest(http.MethodPut, srv.URL+"/shop.public.items", strings.NewReader(`{"mappings":{"properties":{"name":{"type":"keyword"}}}}`))))
+	resp, err := http.DefaultClient.Do(must(http.NewRequest(http.MethodPut, srv.URL+"/shop.public.items", strings.NewReader(`{"mappings":{"properties":{"name":{"type":"keyword"}}}}`))))
 	if err != nil {
 		t.Fatal(err)
 	}
+	resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
 	s := open(t, srv, nil)
 	ctx := context.Background()
 	if err := s.Write(ctx, []Record{upsert(0, 1, "a", 1)}, noReject(t)); err != nil {
