@@ -817,6 +817,9 @@ func (s *Server) apply(o *op) result {
 		}
 		return result{status: 409, err: &esError{status: 409, typ: "version_conflict_engine_exception", reason: reason, index: ix.name, uuid: ix.uuid, shard: true}}
 	}
+	if external && o.action == "create" {
+		return result{status: 400, err: &esError{status: 400, typ: "action_request_validation_exception", reason: "Validation Failed: 1: create operations only support internal versioning. use index instead;"}}
+	}
 	if external {
 		if !o.hasVersion || o.version < 0 {
 			return result{status: 400, err: &esError{status: 400, typ: "action_request_validation_exception", reason: "Validation Failed: 1: illegal version value [" + strconv.FormatInt(o.version, 10) + "] for version type [" + o.versionType + "];"}}

@@ -279,6 +279,9 @@ func TestExternalVersioning(t *testing.T) {
 	if _, _, ok := s.Doc("t", "a"); ok {
 		t.Error("a should be deleted")
 	}
+	if it := bulk(t, s, `{"create":{"_index":"t","_id":"c","version":1,"version_type":"external"}}`, `{}`)[0]; it.Status != 400 || it.Error.Type != "action_request_validation_exception" {
+		t.Errorf("create with an external version = %+v", it)
+	}
 	if err := s.CheckVersions(); err != nil {
 		t.Error(err)
 	}
