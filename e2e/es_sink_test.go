@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluice-cdc/sluice/internal/daemon"
 	"github.com/sluice-cdc/sluice/internal/esemu"
 	"github.com/sluice-cdc/sluice/internal/harness"
 	"github.com/sluice-cdc/sluice/internal/runtime"
@@ -149,6 +150,12 @@ func TestESSinkReplicates(t *testing.T) {
 	}
 	st := srv.Stats()
 	t.Logf("%d documents equal the source %s after the last of %d changes (written in %s); emulator %+v", n, time.Since(start)-written, changes, written, st)
+	sst, _ := d.Supervisor().Status("items-search")
+	if det, ok := sst.Details.(daemon.ESSinkStatus); !ok || det.Index.Indexed == 0 || det.Records == 0 {
+		t.Errorf("status details = %#v", sst.Details)
+	} else {
+		t.Logf("sink status: %+v", det)
+	}
 	props, _ := srv.Mapping("items")["properties"].(map[string]any)
 	if fmt.Sprint(props["price"]) != "map[scaling_factor:100 type:scaled_float]" || fmt.Sprint(props["id"]) != "map[type:long]" {
 		t.Errorf("derived mapping = %v", props)

@@ -54,10 +54,14 @@ func (d *Daemon) sinkConnector(sc *configs.Sink) (runtime.Connector, error) {
 		log := d.log.With("connector", sc.Name)
 		opts := ElasticsearchSinkOptions(sc)
 		opts.Logger = log
+		opts.Counters = &essink.Counters{}
 		if err := opts.Validate(); err != nil {
 			return runtime.Connector{}, fmt.Errorf("sink %s: %w", sc.Name, err)
 		}
 		status := &runtime.SinkStatus{}
+		details := func() any {
+			return ESSinkStatus{SinkStatusSnapshot: status.Snapshot().(runtime.SinkStatusSnapshot), Index: opts.Counters.Snapshot()}
+		}
 		open := func(ctx context.Context) (runtime.SinkWriter, error) {
 			s, err := essink.Open(ctx, opts)
 			if err != nil {
@@ -81,7 +85,7 @@ func (d *Daemon) sinkConnector(sc *configs.Sink) (runtime.Connector, error) {
 				DeadLetterTopic:        sc.ErrorsDeadLetterQueueTopicName,
 				Logger:                 log,
 			}, status, open),
-			Details: status.Snapshot,
+			Details: details,
 		}, nil
 	}
 	return runtime.Connector{}, fmt.Errorf("sink %s: sinks of type %q are not available in this build yet", sc.Name, sc.Type)
@@ -108,6 +112,13 @@ func ElasticsearchSinkOptions(sc *configs.Sink) essink.Options {
 		AutoCreate:           sc.AutoCreate,
 		IndexTemplateFile:    sc.IndexTemplate,
 	}
+}
+
+// ESSinkStatus is what the status API shows of an elasticsearch sink: the
+// sink task's progress and the index's answers.
+type ESSinkStatus struct {
+	runtime.SinkStatusSnapshot
+	Index essink.CountersSnapshot `json:"index"`
 }
 
 // esWriter adapts the Elasticsearch sink to the runtime's sink task.

@@ -85,7 +85,9 @@ type Options struct {
 	RetryBackoff, RetryBackoffMax, RetryTimeout time.Duration
 	// RequestTimeout bounds the wait for a response's headers; default 60s.
 	RequestTimeout time.Duration
-	Logger         *slog.Logger
+	// Counters, if set, are counted into (else the Sink has its own).
+	Counters *Counters
+	Logger   *slog.Logger
 }
 
 var templateVars = strings.NewReplacer("${topic}", "", "${source.table}", "", "${source.schema}", "", "${source.db}", "")
@@ -162,6 +164,9 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Counters == nil {
+		o.Counters = &Counters{}
+	}
 }
 
 // Record is one consumed Kafka record and its decoded event. A nil Event
@@ -219,8 +224,29 @@ type Sink struct {
 	known  map[string]*indexState   // indices that exist
 	topics map[string]change.Source // last source block per topic (for tombstones)
 
-	// Counters for status and benchmarks.
-	Indexed, Deleted, Conflicts, Retries atomic.Int64
+	*Counters
+}
+
+// Counters count a sink's outcomes; they may outlive one Sink (the
+// connector's restarts) through Options.Counters.
+type Counters struct {
+	Indexed   atomic.Int64 // documents written
+	Deleted   atomic.Int64 // deletes applied (404s included)
+	Conflicts atomic.Int64 // writes superseded by a newer version (replays)
+	Retries   atomic.Int64 // requests or items sent again
+}
+
+// CountersSnapshot is what the status API shows of the counters.
+type CountersSnapshot struct {
+	Indexed   int64 `json:"indexed"`
+	Deleted   int64 `json:"deleted"`
+	Conflicts int64 `json:"version_conflicts"`
+	Retries   int64 `json:"retries"`
+}
+
+// Snapshot reads the counters.
+func (c *Counters) Snapshot() CountersSnapshot {
+	return CountersSnapshot{Indexed: c.Indexed.Load(), Deleted: c.Deleted.Load(), Conflicts: c.Conflicts.Load(), Retries: c.Retries.Load()}
 }
 
 // Open checks the options, connects to the cluster (GET /) and installs
@@ -234,7 +260,7 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sink{o: o, c: c, log: o.Logger, known: map[string]*indexState{}, topics: map[string]change.Source{}}
+	s := &Sink{o: o, c: c, log: o.Logger, known: map[string]*indexState{}, topics: map[string]change.Source{}, Counters: o.Counters}
 	info, err := s.request(ctx, http.MethodGet, "/", nil, "")
 	if err != nil {
 		c.close()
@@ -783,6 +809,7 @@ func (s *Sink) bulk(ctx context.Context, acts []*action) error {
 					s.Conflicts.Add(1)
 				case it.Status == http.StatusNotFound && a.op == "delete":
 					// Nothing to delete (a missing document or index).
+					s.Deleted.Add(1)
 				case transient(it.Status):
 					again = append(again, a)
 					if why == "" && it.Error != nil {
