@@ -279,18 +279,18 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 			status.Records.Add(int64(len(krecs)))
 			status.Batches.Add(1)
 			status.Rejected.Add(rejected)
-			// A written batch is committed even when the task is being
-			// stopped (SIGTERM), within a bounded time.
-			cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			err = commitGroup(cctx, adm, group, krecs)
-			ccancel()
 			if groupOffsets {
 				// The group's offsets are the sink's position: a batch
-				// counts as done only once they are committed.
+				// counts as done only once they are committed, which
+				// happens even when the task is being stopped (SIGTERM),
+				// within a bounded time.
+				cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				err := commitGroup(cctx, adm, group, krecs)
+				ccancel()
 				if err != nil {
 					return fmt.Errorf("sink %s: %w", o.Name, err)
 				}
-			} else if err != nil {
+			} else if err := commitGroup(ctx, adm, group, krecs); err != nil && ctx.Err() == nil {
 				// For monitoring only: the target's offsets table is the truth.
 				log.Debug("commit group offsets (monitoring only)", "group", group, "err", err)
 			}
