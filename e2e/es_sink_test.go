@@ -399,7 +399,12 @@ sinks:
 	close(stopWork)
 	<-workDone
 	must(t, werr)
-	t.Cleanup(func() { _ = sink.Process.Signal(syscall.SIGTERM); _ = sink.Wait() })
+	t.Cleanup(func() {
+		if sink.ProcessState == nil {
+			_ = sink.Process.Kill()
+			_ = sink.Wait()
+		}
+	})
 	// The last run without faults, so that the end is not a matter of
 	// luck with Retry-After.
 	srv.SetFaults(esemu.Faults{})
@@ -420,6 +425,12 @@ sinks:
 		t.Errorf("the kills and faults did not cause replays: %+v", st)
 	}
 	t.Logf("%d documents equal the source after %d kills and %d changes; emulator %+v", n, kills, wl.changes, st)
+
+	// A clean stop still works after all that.
+	must(t, sink.Process.Signal(syscall.SIGTERM))
+	if err := sink.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
+	}
 }
 
 // TestESSinkFlattenedRecords feeds the sink rows already flattened by an
