@@ -223,6 +223,7 @@ type Sink struct {
 	log    *slog.Logger
 	known  map[string]*indexState   // indices that exist
 	topics map[string]change.Source // last source block per topic (for tombstones)
+	names  map[indexKey]string      // index names made from the template
 
 	*Counters
 }
@@ -530,11 +531,25 @@ func (s *Sink) build(i int, r *Record) (*action, error) {
 	return a, nil
 }
 
+// indexKey is what an index name depends on.
+type indexKey struct{ topic, db, schema, table string }
+
 func (s *Sink) indexName(topic string, src *change.Source) string {
-	name := strings.NewReplacer(
+	k := indexKey{topic: topic}
+	if strings.Contains(s.o.Index, "${source.") {
+		k.db, k.schema, k.table = src.DB, src.Schema, src.Table
+	}
+	if name, ok := s.names[k]; ok {
+		return name
+	}
+	name := strings.ToLower(strings.NewReplacer(
 		"${topic}", topic, "${source.table}", src.Table, "${source.schema}", src.Schema, "${source.db}", src.DB,
-	).Replace(s.o.Index)
-	return strings.ToLower(name)
+	).Replace(s.o.Index))
+	if s.names == nil || len(s.names) >= 4096 {
+		s.names = map[indexKey]string{}
+	}
+	s.names[k] = name
+	return name
 }
 
 // checkIndexName applies the documented index name rules (lower case is
@@ -729,8 +744,8 @@ func (s *Sink) writeLane(ctx context.Context, acts []*action) error {
 
 // bulkResponse is the part of a _bulk response the sink reads.
 type bulkResponse struct {
-	Errors bool                         `json:"errors"`
-	Items  []map[string]json.RawMessage `json:"items"`
+	Errors bool                  `json:"errors"`
+	Items  []map[string]bulkItem `json:"items"` // action name -> result
 }
 
 type bulkItem struct {
@@ -791,10 +806,8 @@ func (s *Sink) bulk(ctx context.Context, acts []*action) error {
 			var again []*action
 			for i, a := range pending {
 				var it bulkItem
-				for _, raw := range br.Items[i] {
-					if err := json.Unmarshal(raw, &it); err != nil {
-						return fmt.Errorf("bulk request: read item %d: %w", i, err)
-					}
+				for _, v := range br.Items[i] {
+					it = v
 				}
 				switch {
 				case it.Status/100 == 2:
