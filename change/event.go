@@ -48,6 +48,28 @@ type Event struct {
 	Tombstone bool
 	// SchemaChange is set for schema-change events (Op is empty).
 	SchemaChange *SchemaChange
+
+	// Value is the record value of a flat event (see IsFlat) whose
+	// RowSchema is not a struct, such as an outbox event's payload; flat
+	// struct values are held in After.
+	Value any
+	// Headers are the Kafka record headers: added by transforms on the
+	// source side, read from the record on the sink side.
+	Headers []Header
+}
+
+// Header is a Kafka record header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// IsFlat reports whether e's record value is not an envelope but a row (or
+// another value) of schema RowSchema, as an unwrap (ExtractNewRecordState)
+// or outbox transform writes it: Op is empty, the value is After (struct
+// schemas) or Value (other schemas).
+func (e *Event) IsFlat() bool {
+	return e.Op == "" && e.SchemaChange == nil && !e.Tombstone && e.RowSchema != nil
 }
 
 // IsRow reports whether e is a row change (c/u/d/r).

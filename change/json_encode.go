@@ -143,6 +143,8 @@ func (enc *JSONEncoder) AppendValue(dst []byte, e *Event) ([]byte, error) {
 		dst, err = enc.appendSchemaChange(dst, e)
 	case e.IsRow() || e.Op == OpTruncate:
 		dst, err = enc.appendEnvelope(dst, e)
+	case e.IsFlat():
+		dst, err = enc.appendFlat(dst, e)
 	default:
 		// Heartbeat and transaction metadata events will get their own cases.
 		err = fmt.Errorf("unsupported event (op %q)", e.Op)
@@ -167,6 +169,42 @@ func (enc *JSONEncoder) Encode(e *Event) (key, value []byte, err error) {
 		}
 	}
 	return key, value, nil
+}
+
+// appendFlat writes a flat event's value (see Event.IsFlat) with RowSchema
+// as its schema.
+func (enc *JSONEncoder) appendFlat(dst []byte, e *Event) ([]byte, error) {
+	s := e.RowSchema
+	var err error
+	if enc.opts.Schemas {
+		block, ok := enc.keyBlocks[s]
+		if !ok {
+			if block, err = appendSchema(nil, s, "", false); err != nil {
+				return dst, fmt.Errorf("value schema: %w", err)
+			}
+			if len(enc.keyBlocks) >= maxCachedSchemas {
+				clear(enc.keyBlocks)
+			}
+			enc.keyBlocks[s] = block
+		}
+		dst = append(dst, `{"schema":`...)
+		dst = append(dst, block...)
+		dst = append(dst, `,"payload":`...)
+	}
+	var v any = e.Value
+	if s.Type == TypeStruct {
+		v = e.After
+		if e.After == nil {
+			v = nil
+		}
+	}
+	if dst, err = enc.appendValue(dst, s, v); err != nil {
+		return dst, err
+	}
+	if enc.opts.Schemas {
+		dst = append(dst, '}')
+	}
+	return dst, nil
 }
 
 func (enc *JSONEncoder) envelopeBlock(e *Event, k connKind) ([]byte, error) {

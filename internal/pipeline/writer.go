@@ -23,7 +23,19 @@ type SourceWriter struct {
 	slab    []byte
 	scratch []byte
 	recs    []*kgo.Record
+	// tf, when set, is applied to a copy of each event before encoding.
+	tf Transform
+	ev change.Event
 }
+
+// Transform is applied to each event before it is encoded: it may change
+// the event (topic, key, value, headers) in place, or return false to drop
+// it. An error stops the Emit.
+type Transform func(e *change.Event) (keep bool, err error)
+
+// SetTransform makes Emit apply tf to a copy of each event (the caller's
+// events are not modified). nil removes it.
+func (s *SourceWriter) SetTransform(tf Transform) { s.tf = tf }
 
 // NewSourceWriter returns a writer that encodes with opts and writes
 // through w.
@@ -52,7 +64,24 @@ func (s *SourceWriter) Emit(ctx context.Context, evs []change.Event) error {
 	scratch := s.scratch[:0]
 	for i := range evs {
 		e := &evs[i]
+		if s.tf != nil {
+			s.ev = *e
+			e = &s.ev
+			keep, err := s.tf(e)
+			if err != nil {
+				return err
+			}
+			if !keep {
+				continue
+			}
+		}
 		r := &kgo.Record{Topic: e.Topic}
+		if len(e.Headers) > 0 {
+			r.Headers = make([]kgo.RecordHeader, len(e.Headers))
+			for j, h := range e.Headers {
+				r.Headers[j] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+			}
+		}
 		var err error
 		start := len(scratch)
 		scratch, err = s.enc.AppendKey(scratch, e)
