@@ -49,6 +49,10 @@ type Event struct {
 	// SchemaChange is set for schema-change events (Op is empty).
 	SchemaChange *SchemaChange
 
+	// KeySchema and KeyValue are a record key that is not a struct, such
+	// as an outbox event's aggregate id; Key is nil then.
+	KeySchema *Schema
+	KeyValue  any
 	// Value is the record value of a flat event (see IsFlat) whose
 	// RowSchema is not a struct, such as an outbox event's payload; flat
 	// struct values are held in After.

@@ -65,7 +65,7 @@ func (enc *JSONEncoder) Schemas() bool { return enc.opts.Schemas }
 // KeyIsNull reports whether e's Kafka record key is null: a row or truncate
 // event of a table without key (Key == nil). AppendKey writes nothing then.
 // Schema-change events always have a key ({"databaseName": ...}).
-func KeyIsNull(e *Event) bool { return e.SchemaChange == nil && e.Key == nil }
+func KeyIsNull(e *Event) bool { return e.SchemaChange == nil && e.Key == nil && e.KeySchema == nil }
 
 // ValueIsNull reports whether e's Kafka record value is null: a tombstone.
 // AppendValue writes nothing then.
@@ -94,6 +94,9 @@ func (enc *JSONEncoder) AppendKey(dst []byte, e *Event) ([]byte, error) {
 			dst = append(dst, '}')
 		}
 		return dst, nil
+	}
+	if e.Key == nil && e.KeySchema != nil {
+		return enc.appendPlainKey(dst, e)
 	}
 	if e.Key == nil {
 		return dst, nil
@@ -171,25 +174,51 @@ func (enc *JSONEncoder) Encode(e *Event) (key, value []byte, err error) {
 	return key, value, nil
 }
 
+// appendPlainKey writes a non-struct key (Event.KeySchema, KeyValue).
+func (enc *JSONEncoder) appendPlainKey(dst []byte, e *Event) ([]byte, error) {
+	start := len(dst)
+	var err error
+	if enc.opts.Schemas {
+		if dst, err = enc.appendBlock(dst, e.KeySchema); err != nil {
+			return dst[:start], fmt.Errorf("change: encode key schema for %s: %w", e.Topic, err)
+		}
+	}
+	if dst, err = enc.appendValue(dst, e.KeySchema, e.KeyValue); err != nil {
+		return dst[:start], fmt.Errorf("change: encode key for %s: %w", e.Topic, err)
+	}
+	if enc.opts.Schemas {
+		dst = append(dst, '}')
+	}
+	return dst, nil
+}
+
+// appendBlock writes `{"schema":<s>,"payload":` with s's block cached.
+func (enc *JSONEncoder) appendBlock(dst []byte, s *Schema) ([]byte, error) {
+	block, ok := enc.keyBlocks[s]
+	if !ok {
+		var err error
+		if block, err = appendSchema(nil, s, "", false); err != nil {
+			return dst, err
+		}
+		if len(enc.keyBlocks) >= maxCachedSchemas {
+			clear(enc.keyBlocks)
+		}
+		enc.keyBlocks[s] = block
+	}
+	dst = append(dst, `{"schema":`...)
+	dst = append(dst, block...)
+	return append(dst, `,"payload":`...), nil
+}
+
 // appendFlat writes a flat event's value (see Event.IsFlat) with RowSchema
 // as its schema.
 func (enc *JSONEncoder) appendFlat(dst []byte, e *Event) ([]byte, error) {
 	s := e.RowSchema
 	var err error
 	if enc.opts.Schemas {
-		block, ok := enc.keyBlocks[s]
-		if !ok {
-			if block, err = appendSchema(nil, s, "", false); err != nil {
-				return dst, fmt.Errorf("value schema: %w", err)
-			}
-			if len(enc.keyBlocks) >= maxCachedSchemas {
-				clear(enc.keyBlocks)
-			}
-			enc.keyBlocks[s] = block
+		if dst, err = enc.appendBlock(dst, s); err != nil {
+			return dst, fmt.Errorf("value schema: %w", err)
 		}
-		dst = append(dst, `{"schema":`...)
-		dst = append(dst, block...)
-		dst = append(dst, `,"payload":`...)
 	}
 	var v any = e.Value
 	if s.Type == TypeStruct {

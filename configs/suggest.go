@@ -102,3 +102,8 @@ func didYouMean(s string) string {
 	}
 	return " (did you mean " + quoteValue(s) + "?)"
 }
+
+// Suggest returns the candidate closest to word when word is a likely typo
+// of it, or "". Packages that validate free-form options (transforms) use
+// it to say "did you mean ...".
+func Suggest(word string, candidates []string) string { return suggest(word, candidates) }

@@ -1,0 +1,116 @@
+package transforms
+
+import (
+	"fmt"
+
+	"github.com/sluice-cdc/sluice/change"
+)
+
+// maxPlans bounds a row editor's cache; schemaless sink records infer a
+// new schema per record, so the cache is cleared when full.
+const maxPlans = 4096
+
+// rowPlan maps the rows of one input schema onto an output schema.
+type rowPlan struct {
+	out *change.Schema
+	// fn maps one row (never nil); it must not modify its input.
+	fn  func(in *change.Struct) (*change.Struct, error)
+	err error
+}
+
+// rowEditor applies a per-schema plan to the row values of an event: the
+// flat value of an unwrapped event, else the envelope's before and after.
+// Tombstones, schema changes and non-struct flat values pass unchanged.
+type rowEditor struct {
+	plan  func(in *change.Schema) (*rowPlan, error)
+	cache map[*change.Schema]*rowPlan
+}
+
+func newRowEditor(plan func(in *change.Schema) (*rowPlan, error)) *rowEditor {
+	return &rowEditor{plan: plan, cache: map[*change.Schema]*rowPlan{}}
+}
+
+func (r *rowEditor) get(s *change.Schema) *rowPlan {
+	if p, ok := r.cache[s]; ok {
+		return p
+	}
+	p, err := r.plan(s)
+	if err != nil {
+		p = &rowPlan{err: err}
+	}
+	if len(r.cache) >= maxPlans {
+		clear(r.cache)
+	}
+	r.cache[s] = p
+	return p
+}
+
+func (r *rowEditor) apply(e *change.Event) (bool, error) {
+	if e.Tombstone || e.SchemaChange != nil || e.RowSchema == nil || e.RowSchema.Type != change.TypeStruct {
+		return true, nil
+	}
+	p := r.get(e.RowSchema)
+	if p.err != nil {
+		return false, p.err
+	}
+	var err error
+	if e.Before != nil && !e.IsFlat() {
+		if e.Before, err = p.fn(e.Before); err != nil {
+			return false, fmt.Errorf("before: %w", err)
+		}
+	}
+	if e.After != nil {
+		if e.After, err = p.fn(e.After); err != nil {
+			if e.IsFlat() {
+				return false, err
+			}
+			return false, fmt.Errorf("after: %w", err)
+		}
+	}
+	e.RowSchema = p.out
+	return true, nil
+}
+
+// copyStruct returns a struct schema with s's basics (name, version, doc,
+// parameters, optional) and the given fields.
+func copyStruct(s *change.Schema, fields []change.Field) *change.Schema {
+	return &change.Schema{
+		Type: change.TypeStruct, Optional: s.Optional, Name: s.Name, Version: s.Version, Doc: s.Doc,
+		Parameters: s.Parameters, Fields: fields,
+	}
+}
+
+// value returns row's i-th value, nil when absent.
+func value(row *change.Struct, i int) any {
+	if i < 0 || i >= len(row.Values) {
+		return nil
+	}
+	return row.Values[i]
+}
+
+// withValues returns a copy of row with schema out and a copied value
+// slice that fn may edit.
+func withValues(row *change.Struct, out *change.Schema, n int) *change.Struct {
+	vals := make([]any, n)
+	copy(vals, row.Values)
+	return &change.Struct{Schema: out, Values: vals}
+}
+
+// staticSchema returns the optional schema of a YAML scalar.
+func staticValue(v any) (any, *change.Schema, error) {
+	switch x := v.(type) {
+	case string:
+		return x, change.PrimitiveSchema(change.TypeString, true), nil
+	case bool:
+		return x, change.PrimitiveSchema(change.TypeBoolean, true), nil
+	case int:
+		return int64(x), change.PrimitiveSchema(change.TypeInt64, true), nil
+	case int64:
+		return x, change.PrimitiveSchema(change.TypeInt64, true), nil
+	case float64:
+		return x, change.PrimitiveSchema(change.TypeFloat64, true), nil
+	case nil:
+		return nil, change.PrimitiveSchema(change.TypeString, true), nil
+	}
+	return nil, nil, fmt.Errorf("want a string, number or boolean, got %s", kindOf(v))
+}
