@@ -16,6 +16,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/configs"
 	"github.com/sluice-cdc/sluice/internal/daemon"
+	"github.com/sluice-cdc/sluice/transforms"
 )
 
 const usage = `sluice — change data capture from PostgreSQL and MySQL into Kafka
@@ -97,6 +98,9 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
+		return err
+	}
+	if err := transforms.Validate(cfg); err != nil {
 		return err
 	}
 	fmt.Fprint(stdout, cfg.String())

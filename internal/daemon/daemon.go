@@ -19,6 +19,7 @@ import (
 	"github.com/sluice-cdc/sluice/internal/pipeline"
 	"github.com/sluice-cdc/sluice/internal/runtime"
 	"github.com/sluice-cdc/sluice/sources/postgres"
+	"github.com/sluice-cdc/sluice/transforms"
 )
 
 // Version is sluice's version, written into every event's source.version.
@@ -39,6 +40,9 @@ type Daemon struct {
 // New prepares a daemon: it starts the embedded broker (when no brokers are
 // configured) and builds every connector, but runs nothing yet.
 func New(cfg *configs.Config, log *slog.Logger) (*Daemon, error) {
+	if err := transforms.Validate(cfg); err != nil {
+		return nil, err
+	}
 	d := &Daemon{cfg: cfg, log: log}
 	ko := KafkaOptions(cfg)
 	if len(ko.Brokers) == 0 {
@@ -188,8 +192,19 @@ func (d *Daemon) sourceConnector(sc *configs.Source) (runtime.Connector, error) 
 	return runtime.Connector{}, fmt.Errorf("source %s: unknown type %q", sc.Name, sc.Type)
 }
 
-// sourceTask wraps a source's body into a supervised connector.
+// sourceTask wraps a source's body into a supervised connector. The
+// source's transforms (validated by New) are applied by its writer.
 func (d *Daemon) sourceTask(sc *configs.Source, run runtime.SourceRun, details func() any) runtime.Connector {
+	chain, cerr := transforms.Compile(sc.Transforms)
+	if body := run; cerr != nil || chain.Len() > 0 {
+		run = func(ctx context.Context, stored []byte, w *pipeline.SourceWriter) error {
+			if cerr != nil {
+				return fmt.Errorf("source %s: %w", sc.Name, cerr)
+			}
+			w.SetTransform(chain.Apply)
+			return body(ctx, stored, w)
+		}
+	}
 	return runtime.Connector{
 		Name:    sc.Name,
 		Kind:    "source",

@@ -6,18 +6,21 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/configs"
 	"github.com/sluice-cdc/sluice/internal/runtime"
 	essink "github.com/sluice-cdc/sluice/sinks/elasticsearch"
 	sqlsink "github.com/sluice-cdc/sluice/sinks/sql"
+	"github.com/sluice-cdc/sluice/transforms"
 )
 
 // sinkConnector builds a sink connector from its configuration.
 func (d *Daemon) sinkConnector(sc *configs.Sink) (runtime.Connector, error) {
 	switch sc.Type {
 	case configs.SinkSQL:
-		if len(sc.Transforms) > 0 {
-			return runtime.Connector{}, fmt.Errorf("sink %s: transforms are not available in this build yet", sc.Name)
+		chain, err := transforms.Compile(sc.Transforms)
+		if err != nil {
+			return runtime.Connector{}, fmt.Errorf("sink %s: %w", sc.Name, err)
 		}
 		log := d.log.With("connector", sc.Name)
 		opts := SQLSinkOptions(sc)
@@ -43,13 +46,15 @@ func (d *Daemon) sinkConnector(sc *configs.Sink) (runtime.Connector, error) {
 				BatchSize:       sc.BatchSize,
 				ErrorsTolerance: sc.ErrorsTolerance,
 				DeadLetterTopic: sc.ErrorsDeadLetterQueueTopicName,
+				Transform:       sinkTransform(chain),
 				Logger:          log,
 			}, status, open),
 			Details: status.Snapshot,
 		}, nil
 	case configs.SinkElasticsearch:
-		if len(sc.Transforms) > 0 {
-			return runtime.Connector{}, fmt.Errorf("sink %s: transforms are not available in this build yet", sc.Name)
+		chain, err := transforms.Compile(sc.Transforms)
+		if err != nil {
+			return runtime.Connector{}, fmt.Errorf("sink %s: %w", sc.Name, err)
 		}
 		log := d.log.With("connector", sc.Name)
 		opts := ElasticsearchSinkOptions(sc)
@@ -83,6 +88,7 @@ func (d *Daemon) sinkConnector(sc *configs.Sink) (runtime.Connector, error) {
 				FetchMaxPartitionBytes: int32(min(max(sc.BulkMaxBytes*int64(max(sc.Concurrency, 1)), 1<<20), 64<<20)),
 				ErrorsTolerance:        sc.ErrorsTolerance,
 				DeadLetterTopic:        sc.ErrorsDeadLetterQueueTopicName,
+				Transform:              sinkTransform(chain),
 				Logger:                 log,
 			}, status, open),
 			Details: details,
@@ -150,6 +156,14 @@ func hasSchemaBlock(v []byte) bool {
 	}
 	v = bytes.TrimLeft(v[1:], " \t\r\n")
 	return bytes.HasPrefix(v, []byte(`"schema"`))
+}
+
+// sinkTransform is the chain's Apply, or nil for an empty chain.
+func sinkTransform(c *transforms.Chain) func(*change.Event) (bool, error) {
+	if c.Len() == 0 {
+		return nil
+	}
+	return c.Apply
 }
 
 // SQLSinkOptions maps a sql sink's configuration onto the sink's options.

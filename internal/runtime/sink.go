@@ -63,7 +63,11 @@ type SinkOptions struct {
 	// sink goes on).
 	ErrorsTolerance string
 	DeadLetterTopic string
-	Logger          *slog.Logger
+	// Transform, when set, is applied to each decoded event before the
+	// writer sees it: false drops the record (its offset still counts as
+	// consumed); an error is handled as ErrorsTolerance says.
+	Transform func(e *change.Event) (keep bool, err error)
+	Logger    *slog.Logger
 }
 
 // SinkStatus is a sink's progress for the status API.
@@ -267,6 +271,19 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 					}
 					continue
 				}
+				if o.Transform != nil {
+					e.Headers = recordHeaders(r)
+					keep, err := o.Transform(e)
+					if err != nil {
+						if err := reject(i, err); err != nil {
+							return err
+						}
+						continue
+					}
+					if !keep {
+						continue
+					}
+				}
 				batch[i].Event = e
 			}
 			if err := w.Write(ctx, batch, reject); err != nil {
@@ -410,6 +427,18 @@ func decodeRecord(r *kgo.Record) (*change.Event, error) {
 		return nil, fmt.Errorf("key: %w", err)
 	}
 	return &change.Event{Topic: r.Topic, Key: key, After: row, RowSchema: sc}, nil
+}
+
+// recordHeaders are r's headers as the event model holds them.
+func recordHeaders(r *kgo.Record) []change.Header {
+	if len(r.Headers) == 0 {
+		return nil
+	}
+	hs := make([]change.Header, len(r.Headers))
+	for i, h := range r.Headers {
+		hs[i] = change.Header{Key: h.Key, Value: h.Value}
+	}
+	return hs
 }
 
 func deadLetter(ctx context.Context, cl *kgo.Client, o SinkOptions, r *kgo.Record, cause error) error {

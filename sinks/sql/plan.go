@@ -74,17 +74,23 @@ func (s *Sink) plan(ctx context.Context, r Record) (op, error) {
 	if e == nil {
 		return op{}, nil
 	}
+	// A sink transform (route) may have renamed the topic: tables follow
+	// the event's topic, offsets the record's.
+	topic := r.Topic
+	if e.Topic != "" {
+		topic = e.Topic
+	}
 	if e.SchemaChange != nil {
-		return op{}, s.applySchemaChange(ctx, r.Topic, e)
+		return op{}, s.applySchemaChange(ctx, topic, e)
 	}
 	switch {
 	case e.Tombstone:
 		if !s.o.DeleteEnabled || s.o.PrimaryKeyMode != PrimaryKeyRecordKey || e.Key == nil {
 			return op{}, nil
 		}
-		return s.planDelete(ctx, r.Topic, nil, s.keyColumns(e.Key))
+		return s.planDelete(ctx, topic, nil, s.keyColumns(e.Key))
 	case e.Op == change.OpTruncate:
-		t, err := s.lookup(ctx, s.tableID(r.Topic, &e.Source))
+		t, err := s.lookup(ctx, s.tableID(topic, &e.Source))
 		if err != nil || t == nil {
 			return op{}, err
 		}
@@ -102,12 +108,12 @@ func (s *Sink) plan(ctx context.Context, r Record) (op, error) {
 		} else {
 			key = s.valueKey(e.Before)
 		}
-		return s.planDelete(ctx, r.Topic, &e.Source, key)
+		return s.planDelete(ctx, topic, &e.Source, key)
 	case e.IsRow() || (e.Op == "" && e.After != nil):
 		if e.After == nil {
 			return op{}, dataErrorf("%s event without an after image", e.Op)
 		}
-		return s.planUpsert(ctx, r.Topic, e)
+		return s.planUpsert(ctx, topic, e)
 	}
 	return op{}, nil
 }
