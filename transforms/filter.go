@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -65,7 +66,9 @@ func buildFilter(o *options) (func(*change.Event) (bool, error), error) {
 	ids := identifiers{}
 	prog, err := expr.Compile(cond, expr.Env(&filterEnv{}), expr.AsBool(), expr.Patch(ids))
 	if err != nil {
-		o.errorf("condition", "%v", err)
+		// expr's message is followed by a picture of the position.
+		msg, _, _ := strings.Cut(err.Error(), "\n")
+		o.errorf("condition", "%s", msg)
 		return nil, nil
 	}
 	var machine vm.VM

@@ -146,7 +146,7 @@ func Compile(ts []configs.Transform) (*Chain, error) {
 		}
 		s.pred, s.negate = o.predicate()
 		apply, err := b(o)
-		if err != nil {
+		if err != nil && len(o.errs) == 0 {
 			o.errorf("", "%v", err)
 		}
 		o.finish()
