@@ -18,13 +18,13 @@ func init() { register("filter", buildFilter) }
 // filterEnv is what a filter condition sees. Maps are built only when the
 // condition names them.
 type filterEnv struct {
-	// Topic is the record's topic.
-	Topic string `expr:"topic"`
+	// Topic is the record's topic (a string).
+	Topic any `expr:"topic"`
 	// Op is the envelope's op (c, u, d, r, t); "" for tombstones, schema
 	// changes and flat (unwrapped) records.
-	Op string `expr:"op"`
+	Op any `expr:"op"`
 	// Tombstone is true for a null-valued record.
-	Tombstone bool `expr:"tombstone"`
+	Tombstone any `expr:"tombstone"`
 	// Key is the record key's fields; nil for a null key.
 	Key map[string]any `expr:"key"`
 	// Value is the record value as Debezium's Filter SMT sees it: the
@@ -72,8 +72,11 @@ func buildFilter(o *options) (func(*change.Event) (bool, error), error) {
 		return nil, nil
 	}
 	var machine vm.VM
-	env := &filterEnv{}
+	env := &filterEnv{Topic: "", Op: ""}
+	lastTopic := ""
+
 	wantKeep := action == "keep"
+	usesMaps := ids["key"] || ids["before"] || ids["after"] || ids["source"] || ids["value"] || ids["headers"]
 	return func(e *change.Event) (bool, error) {
 		if e.Tombstone {
 			switch nulls {
@@ -83,27 +86,37 @@ func buildFilter(o *options) (func(*change.Event) (bool, error), error) {
 				return false, nil
 			}
 		}
-		*env = filterEnv{Topic: e.Topic, Op: string(e.Op), Tombstone: e.Tombstone}
-		flat := e.IsFlat()
-		if ids["key"] && e.Key != nil {
-			env.Key = structMap(e.Key)
+		// Fields are set one by one (a whole-struct assignment costs write
+		// barriers on every event); maps are built only when named.
+		// Topic, Op and Tombstone are interfaces holding values boxed once
+		// (expr reads them without allocating).
+		if e.Topic != lastTopic {
+			lastTopic, env.Topic = e.Topic, e.Topic
 		}
-		if ids["before"] && !flat && e.Before != nil {
-			env.Before = structMap(e.Before)
-		}
-		if ids["after"] && e.After != nil {
-			env.After = structMap(e.After)
-		}
-		if ids["source"] || ids["value"] {
-			env.Source = sourceMap(e)
-		}
-		if ids["value"] && !e.Tombstone {
-			env.Value = valueMap(e, env.Source)
-		}
-		if ids["headers"] && len(e.Headers) > 0 {
-			env.Headers = make(map[string]string, len(e.Headers))
-			for _, h := range e.Headers {
-				env.Headers[h.Key] = string(h.Value)
+		env.Op, env.Tombstone = boxedOp(e.Op), e.Tombstone
+		if usesMaps {
+			flat := e.IsFlat()
+			env.Key, env.Before, env.After, env.Source, env.Value, env.Headers = nil, nil, nil, nil, nil, nil
+			if ids["key"] && e.Key != nil {
+				env.Key = structMap(e.Key)
+			}
+			if ids["before"] && !flat && e.Before != nil {
+				env.Before = structMap(e.Before)
+			}
+			if ids["after"] && e.After != nil {
+				env.After = structMap(e.After)
+			}
+			if ids["source"] || ids["value"] {
+				env.Source = sourceMap(e)
+			}
+			if ids["value"] && !e.Tombstone {
+				env.Value = valueMap(e, env.Source)
+			}
+			if ids["headers"] && len(e.Headers) > 0 {
+				env.Headers = make(map[string]string, len(e.Headers))
+				for _, h := range e.Headers {
+					env.Headers[h.Key] = string(h.Value)
+				}
 			}
 		}
 		out, err := machine.Run(prog, env)
@@ -113,6 +126,22 @@ func buildFilter(o *options) (func(*change.Event) (bool, error), error) {
 		b, _ := out.(bool)
 		return b == wantKeep, nil
 	}, nil
+}
+
+var boxedOps = map[change.Op]any{}
+
+func init() {
+	for _, op := range []change.Op{"", change.OpCreate, change.OpUpdate, change.OpDelete, change.OpRead, change.OpTruncate} {
+		boxedOps[op] = string(op)
+	}
+}
+
+// boxedOp returns op as an interface without allocating for known ops.
+func boxedOp(op change.Op) any {
+	if b, ok := boxedOps[op]; ok {
+		return b
+	}
+	return string(op)
 }
 
 func valueMap(e *change.Event, source map[string]any) map[string]any {

@@ -38,7 +38,7 @@ func buildMask(o *options) (func(*change.Event) (bool, error), error) {
 		o.errorf("salt", "salt is used only with hash: true")
 	}
 	var mac hash.Hash
-	var sum []byte
+	var sum, buf []byte
 	if hashed {
 		mac = hmac.New(sha256.New, []byte(salt))
 	}
@@ -46,12 +46,13 @@ func buildMask(o *options) (func(*change.Event) (bool, error), error) {
 		mac.Reset()
 		switch x := v.(type) {
 		case string:
-			mac.Write([]byte(x))
+			buf = append(buf[:0], x...)
 		case []byte:
-			mac.Write(x)
+			buf = append(buf[:0], x...)
 		default:
-			mac.Write([]byte(textOf(v)))
+			buf = append(buf[:0], textOf(v)...)
 		}
+		mac.Write(buf)
 		sum = mac.Sum(sum[:0])
 		return hex.EncodeToString(sum)
 	}

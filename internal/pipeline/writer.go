@@ -60,6 +60,14 @@ func (s *SourceWriter) carve(b []byte) []byte {
 
 // Emit encodes events and adds them to the open Kafka transaction.
 func (s *SourceWriter) Emit(ctx context.Context, evs []change.Event) error {
+	if err := s.encode(evs); err != nil {
+		return err
+	}
+	return s.w.Write(ctx, s.recs...)
+}
+
+// encode transforms and encodes evs into s.recs.
+func (s *SourceWriter) encode(evs []change.Event) error {
 	s.recs = s.recs[:0]
 	scratch := s.scratch[:0]
 	for i := range evs {
@@ -103,7 +111,7 @@ func (s *SourceWriter) Emit(ctx context.Context, evs []change.Event) error {
 		s.recs = append(s.recs, r)
 	}
 	s.scratch = scratch
-	return s.w.Write(ctx, s.recs...)
+	return nil
 }
 
 // Heartbeat writes a Debezium heartbeat record to
