@@ -41,6 +41,17 @@ type filterEnv struct {
 	Headers map[string]string `expr:"headers"`
 }
 
+// oneLine is an expr error without the picture of the position that
+// follows its first line.
+type oneLine struct{ err error }
+
+func (e oneLine) Error() string {
+	msg, _, _ := strings.Cut(e.err.Error(), "\n")
+	return msg
+}
+
+func (e oneLine) Unwrap() error { return e.err }
+
 // identifiers records the variables a condition uses.
 type identifiers map[string]bool
 
@@ -66,9 +77,7 @@ func buildFilter(o *options) (func(*change.Event) (bool, error), error) {
 	ids := identifiers{}
 	prog, err := expr.Compile(cond, expr.Env(&filterEnv{}), expr.AsBool(), expr.Patch(ids))
 	if err != nil {
-		// expr's message is followed by a picture of the position.
-		msg, _, _ := strings.Cut(err.Error(), "\n")
-		o.errorf("condition", "%s", msg)
+		o.errorf("condition", "%v", oneLine{err})
 		return nil, nil
 	}
 	var machine vm.VM
@@ -121,7 +130,7 @@ func buildFilter(o *options) (func(*change.Event) (bool, error), error) {
 		}
 		out, err := machine.Run(prog, env)
 		if err != nil {
-			return false, fmt.Errorf("condition: %w", err)
+			return false, fmt.Errorf("condition %q: %w", cond, oneLine{err})
 		}
 		b, _ := out.(bool)
 		return b == wantKeep, nil
