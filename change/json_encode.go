@@ -134,8 +134,10 @@ func (enc *JSONEncoder) AppendKey(dst []byte, e *Event) ([]byte, error) {
 // AppendValue appends the JSON record value of e to dst. If ValueIsNull(e)
 // (a tombstone) it returns dst unchanged: the record value must then be nil.
 // Row and truncate events need RowSchema; the envelope schema is named after
-// RowSchema.Name (".Value" -> ".Envelope"). On error dst is returned without
-// partial output.
+// RowSchema.Name (".Value" -> ".Envelope"). A flat event (Event.IsFlat, the
+// output of unwrap or outbox transforms) is written as After (or Value)
+// with RowSchema as its schema. On error dst is returned without partial
+// output.
 func (enc *JSONEncoder) AppendValue(dst []byte, e *Event) ([]byte, error) {
 	start := len(dst)
 	var err error
