@@ -355,3 +355,28 @@ func TestMySQLConfig(t *testing.T) {
 		t.Errorf("default port: %s", c.Addr)
 	}
 }
+
+// TestRoutedTopic: a sink transform that renamed the event's topic (route)
+// decides the table; the consumed record's topic keeps the offsets.
+func TestRoutedTopic(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Options{DSN: "sqlite://" + filepath.Join(t.TempDir(), "r.db"), Table: "${topic}", InsertMode: "upsert",
+		PrimaryKeyMode: PrimaryKeyRecordKey, AutoCreate: true, DeleteEnabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	e := ev(change.OpCreate, 1, nil, fullRow(rowSchema(), 1, "x"))
+	e.Topic = "merged.orders"
+	if err := s.Write(ctx, recs(e), noReject(t)); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM merged_orders`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("merged_orders: %d rows, %v", n, err)
+	}
+	pos, err := s.Positions(ctx)
+	if err != nil || pos["srv.public.t"][0] != 1 || len(pos) != 1 {
+		t.Errorf("positions = %v, %v", pos, err)
+	}
+}
