@@ -15,30 +15,28 @@ import (
 
 func init() { register("filter", buildFilter) }
 
-// filterEnv is what a filter condition sees. Maps are built only when the
-// condition names them.
-type filterEnv struct {
-	// Topic is the record's topic (a string).
-	Topic any `expr:"topic"`
-	// Op is the envelope's op (c, u, d, r, t); "" for tombstones, schema
-	// changes and flat (unwrapped) records.
-	Op any `expr:"op"`
-	// Tombstone is true for a null-valued record.
-	Tombstone any `expr:"tombstone"`
-	// Key is the record key's fields; nil for a null key.
-	Key map[string]any `expr:"key"`
-	// Value is the record value as Debezium's Filter SMT sees it: the
-	// envelope (value.op, value.before, value.after, value.source, value.ts_ms)
-	// or the flat row; nil for a tombstone.
-	Value map[string]any `expr:"value"`
-	// Before and After are the envelope's row images; After is the flat
-	// row of an unwrapped record.
-	Before map[string]any `expr:"before"`
-	After  map[string]any `expr:"after"`
-	// Source is the envelope's source block (table, db, schema, lsn, ...).
-	Source map[string]any `expr:"source"`
-	// Headers are the record headers as strings.
-	Headers map[string]string `expr:"headers"`
+// filterVars are the variables a filter condition sees, with example
+// values for type checking:
+//
+//	topic      the record's topic
+//	op         the envelope's op (c, u, d, r, t); "" for tombstones,
+//	           schema changes and flat (unwrapped) records
+//	tombstone  true for a null-valued record
+//	key        the record key's fields; nil for a null key
+//	value      the record value as Debezium's Filter SMT sees it: the
+//	           envelope (value.op, value.before, value.after, value.source,
+//	           value.ts_ms) or the flat row; nil for a tombstone
+//	before     the envelope's before image
+//	after      the envelope's after image, or the flat row
+//	source     the envelope's source block (table, db, schema, lsn, ...)
+//	headers    the record headers as strings
+//
+// The environment is one map reused for every event; only the variables a
+// condition names are set (expr reads a map faster than a struct).
+var filterVars = map[string]any{
+	"topic": "", "op": "", "tombstone": false,
+	"key": map[string]any{}, "value": map[string]any{}, "before": map[string]any{}, "after": map[string]any{},
+	"source": map[string]any{}, "headers": map[string]string{},
 }
 
 // oneLine is an expr error without the picture of the position that
@@ -75,17 +73,16 @@ func buildFilter(o *options) (func(*change.Event) (bool, error), error) {
 		return nil, nil
 	}
 	ids := identifiers{}
-	prog, err := expr.Compile(cond, expr.Env(&filterEnv{}), expr.AsBool(), expr.Patch(ids))
+	prog, err := expr.Compile(cond, expr.Env(filterVars), expr.AsBool(), expr.Patch(ids))
 	if err != nil {
 		o.errorf("condition", "%v", oneLine{err})
 		return nil, nil
 	}
 	var machine vm.VM
-	env := &filterEnv{Topic: "", Op: ""}
-	lastTopic := ""
-
+	env := make(map[string]any, len(filterVars))
+	var lastTopic string
+	var boxedTopic any = ""
 	wantKeep := action == "keep"
-	usesMaps := ids["key"] || ids["before"] || ids["after"] || ids["source"] || ids["value"] || ids["headers"]
 	return func(e *change.Event) (bool, error) {
 		if e.Tombstone {
 			switch nulls {
@@ -95,38 +92,52 @@ func buildFilter(o *options) (func(*change.Event) (bool, error), error) {
 				return false, nil
 			}
 		}
-		// Fields are set one by one (a whole-struct assignment costs write
-		// barriers on every event); maps are built only when named.
-		// Topic, Op and Tombstone are interfaces holding values boxed once
-		// (expr reads them without allocating).
-		if e.Topic != lastTopic {
-			lastTopic, env.Topic = e.Topic, e.Topic
+		// Values are boxed once where possible: topic per distinct topic,
+		// op and tombstone from constants.
+		if ids["topic"] {
+			if e.Topic != lastTopic || boxedTopic == "" {
+				lastTopic, boxedTopic = e.Topic, e.Topic
+			}
+			env["topic"] = boxedTopic
 		}
-		env.Op, env.Tombstone = boxedOp(e.Op), e.Tombstone
-		if usesMaps {
-			flat := e.IsFlat()
-			env.Key, env.Before, env.After, env.Source, env.Value, env.Headers = nil, nil, nil, nil, nil, nil
-			if ids["key"] && e.Key != nil {
-				env.Key = structMap(e.Key)
+		if ids["op"] {
+			env["op"] = boxedOp(e.Op)
+		}
+		if ids["tombstone"] {
+			env["tombstone"] = boxedBools[b2i(e.Tombstone)]
+		}
+		flat := e.IsFlat()
+		if ids["key"] {
+			env["key"] = structMap(e.Key)
+		}
+		if ids["before"] {
+			var m map[string]any
+			if !flat {
+				m = structMap(e.Before)
 			}
-			if ids["before"] && !flat && e.Before != nil {
-				env.Before = structMap(e.Before)
+			env["before"] = m
+		}
+		if ids["after"] {
+			env["after"] = structMap(e.After)
+		}
+		var src map[string]any
+		if ids["source"] || ids["value"] {
+			src = sourceMap(e)
+			env["source"] = src
+		}
+		if ids["value"] {
+			var m map[string]any
+			if !e.Tombstone {
+				m = valueMap(e, src)
 			}
-			if ids["after"] && e.After != nil {
-				env.After = structMap(e.After)
+			env["value"] = m
+		}
+		if ids["headers"] {
+			hs := make(map[string]string, len(e.Headers))
+			for _, h := range e.Headers {
+				hs[h.Key] = string(h.Value)
 			}
-			if ids["source"] || ids["value"] {
-				env.Source = sourceMap(e)
-			}
-			if ids["value"] && !e.Tombstone {
-				env.Value = valueMap(e, env.Source)
-			}
-			if ids["headers"] && len(e.Headers) > 0 {
-				env.Headers = make(map[string]string, len(e.Headers))
-				for _, h := range e.Headers {
-					env.Headers[h.Key] = string(h.Value)
-				}
-			}
+			env["headers"] = hs
 		}
 		out, err := machine.Run(prog, env)
 		if err != nil {
@@ -137,12 +148,22 @@ func buildFilter(o *options) (func(*change.Event) (bool, error), error) {
 	}, nil
 }
 
-var boxedOps = map[change.Op]any{}
+var (
+	boxedOps   = map[change.Op]any{}
+	boxedBools = [2]any{false, true}
+)
 
 func init() {
 	for _, op := range []change.Op{"", change.OpCreate, change.OpUpdate, change.OpDelete, change.OpRead, change.OpTruncate} {
 		boxedOps[op] = string(op)
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // boxedOp returns op as an interface without allocating for known ops.

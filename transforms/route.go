@@ -83,6 +83,10 @@ func buildRoute(o *options) (func(*change.Event) (bool, error), error) {
 	}
 	keySchemas := map[schemaKey]*change.Schema{}
 	rowSchemas := map[schemaKey]*change.Schema{}
+	// The last row schema renamed: consecutive events are mostly of one
+	// table.
+	var lastRow schemaKey
+	var lastRenamed *change.Schema
 	return func(e *change.Event) (bool, error) {
 		r, seen := topics[e.Topic]
 		if !seen {
@@ -106,7 +110,9 @@ func buildRoute(o *options) (func(*change.Event) (bool, error), error) {
 		}
 		old := e.Topic
 		e.Topic = r.topic
-		if rs := e.RowSchema; rs != nil && rs.Name == change.ValueSchemaName(old) {
+		if rs := e.RowSchema; rs != nil && rs == lastRow.s && r.topic == lastRow.topic {
+			e.RowSchema = lastRenamed
+		} else if rs != nil && len(rs.Name) == len(old)+len(".Value") && rs.Name == change.ValueSchemaName(old) {
 			k := schemaKey{rs, r.topic}
 			ns, ok := rowSchemas[k]
 			if !ok {
@@ -119,6 +125,7 @@ func buildRoute(o *options) (func(*change.Event) (bool, error), error) {
 				rowSchemas[k] = ns
 			}
 			e.RowSchema = ns
+			lastRow, lastRenamed = k, ns
 		}
 		if !unique || e.Key == nil || e.Key.Schema == nil {
 			return true, nil

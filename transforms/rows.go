@@ -89,11 +89,29 @@ func value(row *change.Struct, i int) any {
 }
 
 // withValues returns a copy of row with schema out and a copied value
-// slice that fn may edit.
+// slice of n values that the caller may edit. Rows of up to 16 fields take
+// one allocation instead of two (the struct and its values together).
 func withValues(row *change.Struct, out *change.Schema, n int) *change.Struct {
-	vals := make([]any, n)
-	copy(vals, row.Values)
-	return &change.Struct{Schema: out, Values: vals}
+	var st *change.Struct
+	switch {
+	case n <= 8:
+		b := new(struct {
+			s change.Struct
+			v [8]any
+		})
+		st, b.s.Values = &b.s, b.v[:n:n]
+	case n <= 16:
+		b := new(struct {
+			s change.Struct
+			v [16]any
+		})
+		st, b.s.Values = &b.s, b.v[:n:n]
+	default:
+		st = &change.Struct{Values: make([]any, n)}
+	}
+	st.Schema = out
+	copy(st.Values, row.Values)
+	return st
 }
 
 // staticSchema returns the optional schema of a YAML scalar.

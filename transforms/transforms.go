@@ -315,8 +315,7 @@ func (o *options) strs(key string) []string {
 // strMap reads a mapping of strings to strings; "a:b,c:d" is accepted too
 // (the Kafka Connect form).
 func (o *options) strMap(key string) map[string]string {
-	m, order := o.strMapOrdered(key)
-	_ = order
+	m, _ := o.strMapOrdered(key)
 	return m
 }
 

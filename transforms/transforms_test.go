@@ -167,6 +167,8 @@ func TestFilter(t *testing.T) {
 		{name: "topic", chain: []configs.Transform{tf("filter", "condition", `topic matches "customers$"`)}, in: ins},
 		{name: "decimal compares as a number", chain: []configs.Transform{tf("filter", "condition", `after.score > 50.0`)}, in: upd},
 		{name: "decimal drop", chain: []configs.Transform{tf("filter", "condition", `after.score > 50.0`)}, in: ins, drop: true},
+		{name: "no before image", chain: []configs.Transform{tf("filter", "condition", `before == nil && after != nil`)}, in: ins},
+		{name: "guarded after on a delete", chain: []configs.Transform{tf("filter", "condition", `after != nil && after.qty > 0`)}, in: del, drop: true},
 		{name: "before image", chain: []configs.Transform{tf("filter", "condition", `before != nil && before.email != after.email`)}, in: upd},
 		{name: "tombstones kept by default", chain: []configs.Transform{tf("filter", "condition", `after.qty > 4`)}, in: tomb, value: "null"},
 		{name: "tombstones dropped", chain: []configs.Transform{tf("filter", "condition", `true`, "null_handling", "drop")}, in: tomb, drop: true},

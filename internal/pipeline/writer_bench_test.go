@@ -36,9 +36,10 @@ func benchEvents(b *testing.B, n int) []change.Event {
 	if err != nil {
 		b.Fatal(err)
 	}
-	row := func(i int) *pglogrepl.TupleData {
+	// row is customer id in its version v (updates change the score).
+	row := func(id, v int) *pglogrepl.TupleData {
 		td := &pglogrepl.TupleData{}
-		for _, v := range []string{fmt.Sprint(i), fmt.Sprintf("user%d@example.com", i), "Ann", "Example", fmt.Sprintf("%d.%02d", i%1000, i%100), "t", "2024-05-06 07:08:09.123456+00"} {
+		for _, v := range []string{fmt.Sprint(id), fmt.Sprintf("user%d@example.com", id), "Ann", "Example", fmt.Sprintf("%d.%02d", (id+v)%1000, v%100), "t", "2024-05-06 07:08:09.123456+00"} {
 			td.Columns = append(td.Columns, &pglogrepl.TupleDataColumn{DataType: 't', Length: uint32(len(v)), Data: []byte(v)})
 		}
 		td.ColumnNum = uint16(len(td.Columns))
@@ -50,11 +51,11 @@ func benchEvents(b *testing.B, n int) []change.Event {
 		lsn := pglogrepl.LSN(1000 + i)
 		switch r := i % 20; {
 		case r < 14:
-			evs, err = d.AppendInsert(evs, &pglogrepl.InsertMessage{RelationID: rel, Tuple: row(i)}, lsn)
+			evs, err = d.AppendInsert(evs, &pglogrepl.InsertMessage{RelationID: rel, Tuple: row(i, 0)}, lsn)
 		case r < 19:
-			evs, err = d.AppendUpdate(evs, &pglogrepl.UpdateMessage{RelationID: rel, OldTupleType: 'O', OldTuple: row(i - 1), NewTuple: row(i)}, lsn)
+			evs, err = d.AppendUpdate(evs, &pglogrepl.UpdateMessage{RelationID: rel, OldTupleType: 'O', OldTuple: row(i-r, 0), NewTuple: row(i-r, r)}, lsn)
 		default:
-			evs, err = d.AppendDelete(evs, &pglogrepl.DeleteMessage{RelationID: rel, OldTupleType: 'O', OldTuple: row(i - 2)}, lsn)
+			evs, err = d.AppendDelete(evs, &pglogrepl.DeleteMessage{RelationID: rel, OldTupleType: 'O', OldTuple: row(i-r, 0)}, lsn)
 		}
 		if err != nil {
 			b.Fatal(err)
@@ -176,6 +177,43 @@ func BenchmarkPipelineKafka(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/event")
+		})
+	}
+}
+
+// BenchmarkPipelineRatio interleaves batches without and with each chain
+// on the same writer path and reports the fastest batch of each and their
+// ratio, which holds up on a busy machine where separate runs drift.
+func BenchmarkPipelineRatio(b *testing.B) {
+	const n = 1000
+	evs := benchEvents(b, n)
+	for _, envelope := range []bool{false, true} {
+		name := "chain"
+		if envelope {
+			name = "chain-envelope"
+		}
+		b.Run(name, func(b *testing.B) {
+			none := NewSourceWriter(nil, change.JSONOptions{Schemas: true})
+			with := NewSourceWriter(nil, change.JSONOptions{Schemas: true})
+			with.SetTransform(benchChain(b, envelope).Apply)
+			bestNone, bestWith := time.Duration(1<<62), time.Duration(1<<62)
+			for b.Loop() {
+				for _, s := range []*SourceWriter{none, with} {
+					start := time.Now()
+					if err := s.encode(evs); err != nil {
+						b.Fatal(err)
+					}
+					d := time.Since(start)
+					if s == none {
+						bestNone = min(bestNone, d)
+					} else {
+						bestWith = min(bestWith, d)
+					}
+				}
+			}
+			b.ReportMetric(float64(bestNone.Nanoseconds())/n, "none-ns/event")
+			b.ReportMetric(float64(bestWith.Nanoseconds())/n, "chain-ns/event")
+			b.ReportMetric(float64(bestWith)/float64(bestNone), "chain/none")
 		})
 	}
 }
