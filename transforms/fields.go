@@ -111,7 +111,7 @@ func buildInsert(o *options) (func(*change.Event) (bool, error), error) {
 	}
 	return func(e *change.Event) (bool, error) {
 		if len(hs) > 0 {
-			e.Headers = append(e.Headers[:len(e.Headers):len(e.Headers)], hs...)
+			e.Headers = appendHeaders(e.Headers, hs...)
 		}
 		if ed != nil {
 			return ed.apply(e)

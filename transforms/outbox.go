@@ -136,7 +136,7 @@ func buildOutbox(o *options) (func(*change.Event) (bool, error), error) {
 		for j, p := range extra {
 			hs = append(hs, change.Header{Key: p.header, Value: headerText(textValue(value(row, c.extra[j])))})
 		}
-		e.Headers = append(e.Headers, hs...)
+		e.Headers = appendHeaders(e.Headers, hs...)
 
 		e.Topic = topic
 		e.Key = nil

@@ -132,3 +132,13 @@ func staticValue(v any) (any, *change.Schema, error) {
 	}
 	return nil, nil, fmt.Errorf("want a string, number or boolean, got %s", kindOf(v))
 }
+
+// appendHeaders returns hs followed by add in a new array when hs has
+// any, so that headers of the event a caller handed over (the writer
+// transforms a copy of it) are never written to.
+func appendHeaders(hs []change.Header, add ...change.Header) []change.Header {
+	if len(hs) == 0 {
+		return add
+	}
+	return append(hs[:len(hs):len(hs)], add...)
+}

@@ -225,8 +225,12 @@ func buildUnwrap(o *options) (func(*change.Event) (bool, error), error) {
 		if row == nil {
 			return false, fmt.Errorf("%s event without an after image", e.Op)
 		}
-		for _, h := range headers {
-			e.Headers = append(e.Headers, change.Header{Key: h.name, Value: headerText(h.get(e))})
+		if len(headers) > 0 {
+			hs := make([]change.Header, len(headers))
+			for i, h := range headers {
+				hs[i] = change.Header{Key: h.name, Value: headerText(h.get(e))}
+			}
+			e.Headers = appendHeaders(e.Headers, hs...)
 		}
 		p := planFor(e.RowSchema)
 		if len(fields) > 0 || rewrite {
