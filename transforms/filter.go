@@ -83,29 +83,9 @@ func buildFilter(o *options) (func(*change.Event) (bool, error), error) {
 	var lastTopic string
 	var boxedTopic any = ""
 	wantKeep := action == "keep"
-	return func(e *change.Event) (bool, error) {
-		if e.Tombstone {
-			switch nulls {
-			case "keep":
-				return true, nil
-			case "drop":
-				return false, nil
-			}
-		}
-		// Values are boxed once where possible: topic per distinct topic,
-		// op and tombstone from constants.
-		if ids["topic"] {
-			if e.Topic != lastTopic || boxedTopic == "" {
-				lastTopic, boxedTopic = e.Topic, e.Topic
-			}
-			env["topic"] = boxedTopic
-		}
-		if ids["op"] {
-			env["op"] = boxedOp(e.Op)
-		}
-		if ids["tombstone"] {
-			env["tombstone"] = boxedBools[b2i(e.Tombstone)]
-		}
+	useTopic, useOp, useTombstone := ids["topic"], ids["op"], ids["tombstone"]
+	useMaps := ids["key"] || ids["before"] || ids["after"] || ids["source"] || ids["value"] || ids["headers"]
+	setMaps := func(env map[string]any, e *change.Event) {
 		flat := e.IsFlat()
 		if ids["key"] {
 			env["key"] = structMap(e.Key)
@@ -139,6 +119,33 @@ func buildFilter(o *options) (func(*change.Event) (bool, error), error) {
 			}
 			env["headers"] = hs
 		}
+	}
+	return func(e *change.Event) (bool, error) {
+		if e.Tombstone {
+			switch nulls {
+			case "keep":
+				return true, nil
+			case "drop":
+				return false, nil
+			}
+		}
+		// Values are boxed once where possible: topic per distinct topic,
+		// op and tombstone from constants.
+		if useTopic {
+			if e.Topic != lastTopic || boxedTopic == "" {
+				lastTopic, boxedTopic = e.Topic, e.Topic
+			}
+			env["topic"] = boxedTopic
+		}
+		if useOp {
+			env["op"] = boxedOp(e.Op)
+		}
+		if useTombstone {
+			env["tombstone"] = boxedBools[b2i(e.Tombstone)]
+		}
+		if useMaps {
+			setMaps(env, e)
+		}
 		out, err := machine.Run(prog, env)
 		if err != nil {
 			return false, fmt.Errorf("condition %q: %w", cond, oneLine{err})
@@ -148,16 +155,7 @@ func buildFilter(o *options) (func(*change.Event) (bool, error), error) {
 	}, nil
 }
 
-var (
-	boxedOps   = map[change.Op]any{}
-	boxedBools = [2]any{false, true}
-)
-
-func init() {
-	for _, op := range []change.Op{"", change.OpCreate, change.OpUpdate, change.OpDelete, change.OpRead, change.OpTruncate} {
-		boxedOps[op] = string(op)
-	}
-}
+var boxedBools = [2]any{false, true}
 
 func b2i(b bool) int {
 	if b {
@@ -166,10 +164,21 @@ func b2i(b bool) int {
 	return 0
 }
 
-// boxedOp returns op as an interface without allocating for known ops.
+// boxedOp returns op as an interface; constants box without allocating.
 func boxedOp(op change.Op) any {
-	if b, ok := boxedOps[op]; ok {
-		return b
+	switch op {
+	case change.OpCreate:
+		return "c"
+	case change.OpUpdate:
+		return "u"
+	case change.OpDelete:
+		return "d"
+	case change.OpRead:
+		return "r"
+	case change.OpTruncate:
+		return "t"
+	case "":
+		return ""
 	}
 	return string(op)
 }
