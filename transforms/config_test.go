@@ -82,3 +82,34 @@ func TestCompileEmpty(t *testing.T) {
 		t.Errorf("nil chain: %v %v", keep, err)
 	}
 }
+
+func TestCompileErrors(t *testing.T) {
+	for _, tc := range []struct {
+		t    configs.Transform
+		want string
+	}{
+		{tf("unwrap", "negate", true), "x.negate: negate needs a predicate"},
+		{tf("route", "regex", "a"), "x.replacement: route needs replacement"},
+		{tf("route", "regex", "a", "replacement", "b", "key_field_name", "k"), "x.key_enforce_uniqueness: key_field_name and key_field_regex need key_enforce_uniqueness: true"},
+		{tf("mask", "fields", "a", "hash", true, "salt", "s", "replacement", "r"), "x.replacement: replacement and hash: true exclude each other"},
+		{tf("mask"), "x: mask needs fields"},
+		{tf("cast"), "x: cast needs spec"},
+		{tf("fields"), "x: fields needs include, exclude or rename"},
+		{tf("insert", "fields", map[string]any{"a": []any{1}}), "x.fields.a: want a string, number or boolean, got a list"},
+		{tf("outbox", "table_fields_additional_placement", "col:envelope"), `x.table_fields_additional_placement[0]: "col:envelope": want column:header`},
+		{tf("outbox", "route_topic_regex", "("), "x.route_topic_regex: error parsing regexp"},
+		{tf("timestamp_convert", "field", "f", "target_type", "string"), "x.format: target_type string needs a format"},
+		{tf("timestamp_convert", "field", "f", "target_type", "unix", "format", "yyyy-QQ"), `x.format: format "yyyy-QQ": pattern letter "Q" is not supported`},
+		{tf("filter", "condition", "nosuchvar > 1"), "x.condition: unknown name nosuchvar"},
+		{tf("unwrap", "add_fields", "op,nosuch"), `x.add_fields[1]: unknown field "nosuch"`},
+		{tf("unwrap", "predicate", map[string]any{"type": "is_tombstone", "pattern": "x"}), `x.predicate.pattern: unknown key "pattern" for predicate is_tombstone`},
+		{tf("unwrap", "predicate", "topic"), "x.predicate: want a mapping"},
+		{tf("unwrap", "drop_tombstones", "maybe"), "x.drop_tombstones: want true or false"},
+	} {
+		tc.t.Key = "x"
+		_, err := transforms.Compile([]configs.Transform{tc.t})
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s %v:\n got %v\nwant %s...", tc.t.Type, tc.t.Options, err, tc.want)
+		}
+	}
+}

@@ -7,7 +7,10 @@
 // compilation of a configs.Transform list into a Chain, with validation
 // errors located at the offending key.
 //
-// A transform sees a record as a *change.Event, edited in place: the
+// A transform is a func(*change.Event) (keep bool, err error): DESIGN's
+// func(change.Event) (change.Event, bool, error) with the event passed by
+// pointer, so that the hot path copies no event. It sees the record as the
+// event itself, edited in place (never a JSON re-encoding): the
 // Debezium envelope (Op, Before, After, Source, ...) until unwrap or outbox
 // makes it flat (change.Event.IsFlat: the value is After, or Value for a
 // non-struct payload). Field transforms apply to the flat value, or to
