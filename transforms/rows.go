@@ -53,22 +53,58 @@ func (r *rowEditor) apply(e *change.Event) (bool, error) {
 	if p.err != nil {
 		return false, p.err
 	}
-	var err error
-	if e.Before != nil && !e.IsFlat() {
-		if e.Before, err = p.fn(e.Before); err != nil {
+	flat := e.IsFlat()
+	if e.Before != nil && !flat {
+		row, err := r.row(p, e.RowSchema, e.Before)
+		if err != nil {
 			return false, fmt.Errorf("before: %w", err)
 		}
+		e.Before = row
 	}
 	if e.After != nil {
-		if e.After, err = p.fn(e.After); err != nil {
-			if e.IsFlat() {
+		row, err := r.row(p, e.RowSchema, e.After)
+		if err != nil {
+			if flat {
 				return false, err
 			}
 			return false, fmt.Errorf("after: %w", err)
 		}
+		e.After = row
 	}
 	e.RowSchema = p.out
 	return true, nil
+}
+
+// row maps one row with p, the plan of the event's RowSchema rs, or with a
+// plan of its own when its schema has other fields than rs (schemaless
+// records decoded by a sink infer one schema per image).
+func (r *rowEditor) row(p *rowPlan, rs *change.Schema, row *change.Struct) (*change.Struct, error) {
+	if row.Schema != nil && !sameFields(row.Schema, rs) {
+		if p = r.get(row.Schema); p.err != nil {
+			return nil, p.err
+		}
+	}
+	return p.fn(row)
+}
+
+// sameFields reports whether a and b have the same field names in the same
+// order (one shared Fields array, the common case, is checked first).
+func sameFields(a, b *change.Schema) bool {
+	if a == b {
+		return true
+	}
+	if len(a.Fields) != len(b.Fields) {
+		return false
+	}
+	if len(a.Fields) == 0 || &a.Fields[0] == &b.Fields[0] {
+		return true
+	}
+	for i := range a.Fields {
+		if a.Fields[i].Name != b.Fields[i].Name {
+			return false
+		}
+	}
+	return true
 }
 
 // copyStruct returns a struct schema with s's basics (name, version, doc,

@@ -308,3 +308,29 @@ func TestPredicates(t *testing.T) {
 			value: `{` + annRow + `}`},
 	})
 }
+
+// TestSchemalessSinkRecords: a sink decodes schemaless envelopes with one
+// inferred schema per image; field transforms handle each image.
+func TestSchemalessSinkRecords(t *testing.T) {
+	_, upd, _, _ := pgEvents(t)
+	k, v := payload(t, upd)
+	e, err := change.DecodeJSON(upd.Topic, []byte(k), []byte(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Before.Schema == e.After.Schema {
+		t.Fatal("fixture: want an inferred schema per image")
+	}
+	// A row whose fields differ from RowSchema's gets its own plan.
+	e.Before = &change.Struct{Schema: &change.Schema{Type: change.TypeStruct, Fields: []change.Field{
+		{Name: "email", Schema: change.PrimitiveSchema(change.TypeString, true)},
+		{Name: "id", Schema: change.PrimitiveSchema(change.TypeInt64, true)},
+	}}, Values: []any{"old@example.com", int64(1)}}
+	out, _ := apply(t, chain(t, tf("mask", "fields", "email", "replacement", "x"), tf("fields", "exclude", "score,created")), *e)
+	if b := out.Before; len(b.Values) != 2 || b.Values[0] != "x" || b.Values[1] != int64(1) || b.Schema.Fields[0].Name != "email" {
+		t.Errorf("before: %+v", b.Values)
+	}
+	if a := out.After; len(a.Values) != 3 || a.Values[1] != "x" || a.Values[2] != "Ann" || out.RowSchema.Fields[2].Name != "name" {
+		t.Errorf("after: %+v", a.Values)
+	}
+}
