@@ -279,3 +279,41 @@ func TestTransformsSourceSide(t *testing.T) {
 		t.Errorf("want the tombstone of id 1 last, got key %s value %s", last.Key, last.Value)
 	}
 }
+
+// TestTransformsRouteMergesShards merges two MariaDB shards holding the
+// same primary keys into one topic with a source-side route
+// (ByLogicalTableRouter): keys carry the physical table, so a SQL sink
+// keeps one row per shard and key, and updates and deletes hit the right
+// one.
+func TestTransformsRouteMergesShards(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	my := harness.StartMariaDB(t)
+	must(t, my.Exec(ctx, `CREATE DATABASE shop; USE shop;
+		CREATE TABLE orders_1 (id INT PRIMARY KEY, customer VARCHAR(50), qty INT);
+		CREATE TABLE orders_2 (id INT PRIMARY KEY, customer VARCHAR(50), qty INT);
+		INSERT INTO orders_1 VALUES (1, 'bob', 3), (2, 'cy', 1); INSERT INTO orders_2 VALUES (1, 'eve', 5);`))
+	target := filepath.Join(t.TempDir(), "orders.db")
+	yaml := mySourceYAML("shop", my.DSN(""), `tables: ["shop\\.orders_.*"]`, "snapshot.locking.mode: none", `transforms:
+      - {type: route, regex: 'shop\.shop\.orders_\d+', replacement: shop.orders, key_enforce_uniqueness: true}`) + fmt.Sprintf(`sinks:
+  - name: orders
+    type: sql
+    topics: [shop.orders]
+    dsn: sqlite://%s
+    table: orders
+`, target)
+	d := runDaemon(t, yaml)
+	waitStatus(t, d, "shop", time.Minute, myStreaming)
+	must(t, my.Exec(ctx, `USE shop; UPDATE orders_2 SET qty = 6 WHERE id = 1; DELETE FROM orders_1 WHERE id = 2;`))
+	waitRows(t, ctx, target, `SELECT id || '|' || __dbz__physicalTableIdentifier || '|' || customer || '|' || qty FROM orders ORDER BY __dbz__physicalTableIdentifier, id`,
+		"1|shop.shop.orders_1|bob|3\n1|shop.shop.orders_2|eve|6")
+	recs := pollRecords(t, d.Brokers(), "shop.orders", 3, 30*time.Second)
+	for _, r := range recs {
+		if !strings.Contains(string(r.Key), `"name":"shop.orders.Key"`) || !strings.Contains(string(r.Value), `"name":"shop.orders.Envelope"`) {
+			t.Errorf("schemas not renamed after the merged topic: key %.300s value %.200s", r.Key, r.Value)
+		}
+	}
+}
