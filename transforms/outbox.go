@@ -27,7 +27,8 @@ type placement struct {
 // by route_by_field (route_topic_regex / route_topic_replacement), keyed
 // by the table_field_event_key column, with the table_field_event_payload
 // column as its value and the event id and type as the headers "id" and
-// "type". Updates and deletes of outbox rows, and their tombstones, are
+// "type"; with table_expand_json_payload a JSON payload becomes a struct
+// with an inferred schema. Updates and deletes of outbox rows, and their tombstones, are
 // dropped, as Debezium does (outbox rows are meant to be inserted and
 // deleted right away). Schema-change events pass unchanged.
 func buildOutbox(o *options) (func(*change.Event) (bool, error), error) {
@@ -38,6 +39,7 @@ func buildOutbox(o *options) (func(*change.Event) (bool, error), error) {
 	routeCol := o.str("route_by_field", "aggregatetype")
 	topicPat := o.str("route_topic_regex", DefaultOutboxTopicRegex)
 	topicRepl := o.str("route_topic_replacement", DefaultOutboxTopicReplacement)
+	expand := o.boolean("table_expand_json_payload", false)
 	var extra []placement
 	for i, p := range o.strs("table_fields_additional_placement") {
 		parts := strings.Split(p, ":")
@@ -88,6 +90,9 @@ func buildOutbox(o *options) (func(*change.Event) (bool, error), error) {
 		return c, nil
 	}
 	topics := map[string]string{}
+	// The last schema inferred from an expanded payload: payloads of one
+	// shape share it, so the encoder's schema cache keeps hitting.
+	var lastInferred *change.Schema
 
 	return func(e *change.Event) (bool, error) {
 		switch {
@@ -149,6 +154,23 @@ func buildOutbox(o *options) (func(*change.Event) (bool, error), error) {
 		}
 		ps := e.RowSchema.Fields[c.payload].Schema
 		pv := value(row, c.payload)
+		if js, ok := pv.(string); ok && expand {
+			st, sc, err := change.DecodeJSONValue([]byte(js))
+			if err != nil {
+				return false, fmt.Errorf("expand the %s column: %w", payloadCol, err)
+			}
+			if sc == nil {
+				sc = ps // a JSON null
+			} else if lastInferred != nil && lastInferred.Equal(sc) {
+				sc, st.Schema = lastInferred, lastInferred
+			} else {
+				lastInferred = sc
+			}
+			ps, pv = sc, nil
+			if st != nil {
+				pv = st
+			}
+		}
 		e.Op, e.Before, e.After, e.Value, e.RowSchema = "", nil, nil, nil, ps
 		if st, ok := pv.(*change.Struct); ok {
 			e.After = st

@@ -86,6 +86,18 @@ func TestOutbox(t *testing.T) {
 	if !strings.HasPrefix(v, `{"schema":{"type":"string","optional":true,"name":"io.debezium.data.Json","version":1},"payload":"{\"id\": 42`) {
 		t.Errorf("value with schema: %s", v)
 	}
+	// An expanded JSON payload is a struct; payloads of one shape share
+	// one schema.
+	c := chain(t, tf("outbox", "table_expand_json_payload", true))
+	x, _ := apply(t, c, ins)
+	y, _ := apply(t, c, ins)
+	if _, v := payload(t, x); v != `{"id":42,"total":9.5}` {
+		t.Errorf("expanded payload: %s", v)
+	}
+	if x.RowSchema != y.RowSchema || !x.IsFlat() {
+		t.Errorf("expanded payloads do not share a schema")
+	}
+
 	// A table without the routing column is an error naming it.
 	e := ins
 	_, err := chain(t, tf("outbox", "route_by_field", "kind")).Apply(&e)
