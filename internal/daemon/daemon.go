@@ -195,11 +195,12 @@ func (d *Daemon) sourceConnector(sc *configs.Source) (runtime.Connector, error) 
 // sourceTask wraps a source's body into a supervised connector. The
 // source's transforms (validated by New) are applied by its writer.
 func (d *Daemon) sourceTask(sc *configs.Source, run runtime.SourceRun, details func() any) runtime.Connector {
-	chain, cerr := transforms.Compile(sc.Transforms)
-	if body := run; cerr != nil || chain.Len() > 0 {
+	chain, err := transforms.Compile(sc.Transforms)
+	if err != nil || chain.Len() > 0 {
+		body := run
 		run = func(ctx context.Context, stored []byte, w *pipeline.SourceWriter) error {
-			if cerr != nil {
-				return fmt.Errorf("source %s: %w", sc.Name, cerr)
+			if err != nil { // not reached: New validated the transforms
+				return fmt.Errorf("source %s: %w", sc.Name, err)
 			}
 			w.SetTransform(chain.Apply)
 			return body(ctx, stored, w)
