@@ -140,7 +140,7 @@ func redactAny(x any) any {
 	return x
 }
 
-var secretKeyWords = []string{"password", "passwd", "secret", "token", "jaas", "credential", "apikey", "api_key", "api.key", "private"}
+var secretKeyWords = []string{"password", "passwd", "secret", "token", "jaas", "credential", "apikey", "api_key", "api.key", "private", "salt"}
 
 // isSecretKey reports whether a free-form key probably holds a secret.
 func isSecretKey(k string) bool {

@@ -20,6 +20,10 @@ func TestValidateReportsTransformErrors(t *testing.T) {
       - type: mask
         fields: [email]
         replacment: "***"
+      - type: mask
+        fields: [phone]
+        hash: true
+        salt: pepper-secret
 `
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -38,5 +42,9 @@ func TestValidateReportsTransformErrors(t *testing.T) {
 	stderr.Reset()
 	if code := run([]string{"validate", "-c", path}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d for a valid file; stderr: %s", code, stderr.String())
+	}
+	// The mask's salt is a secret: the printed configuration redacts it.
+	if strings.Contains(stdout.String(), "pepper-secret") || !strings.Contains(stdout.String(), "salt: '*****'") {
+		t.Errorf("salt not redacted:\n%s", stdout.String())
 	}
 }
