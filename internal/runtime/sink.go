@@ -21,8 +21,9 @@ import (
 )
 
 // SinkRecord is a consumed record and its decoded event. Event is nil for
-// a record that could not be decoded and was tolerated (sent to the
-// dead-letter topic): the writer must still count its offset as consumed.
+// a record that could not be decoded or transformed and was tolerated
+// (sent to the dead-letter topic), or that a transform dropped: the writer
+// must still count its offset as consumed.
 type SinkRecord struct {
 	Record *kgo.Record
 	Event  *change.Event
