@@ -73,6 +73,8 @@ func TestUnwrap(t *testing.T) {
 		{name: "delete none is a null value", chain: []configs.Transform{tf("unwrap", "delete_handling", "none")}, in: del, key: `{"id":1}`, value: "null"},
 		{name: "delete rewrite", chain: []configs.Transform{tf("unwrap", "delete_handling", "rewrite")}, in: del,
 			value: `{` + annRow2 + `,"__deleted":"true"}`},
+		{name: "delete rewrite without before image", chain: []configs.Transform{tf("unwrap", "delete_handling", "rewrite")}, in: func() change.Event { d := del; d.Before = nil; return d }(),
+			key: `{"id":1}`, value: "null"},
 		{name: "insert rewrite", chain: []configs.Transform{tf("unwrap", "delete_handling", "rewrite")}, in: ins,
 			value: `{` + annRow + `,"__deleted":"false"}`},
 		{name: "add_fields pg", chain: []configs.Transform{tf("unwrap", "add_fields", "op,table,lsn,source.ts_ms")}, in: upd,

@@ -209,18 +209,18 @@ func buildUnwrap(o *options) (func(*change.Event) (bool, error), error) {
 		}
 		row := e.After
 		if e.Op == change.OpDelete {
-			switch deletes {
-			case "drop":
+			switch {
+			case deletes == "drop":
 				return false, nil
-			case "none":
+			case deletes == "none" || e.Before == nil:
+				// A delete without a before image (REPLICA IDENTITY
+				// NOTHING) cannot be rewritten: it becomes a null value,
+				// as with none.
 				e.Tombstone = true
 				e.Op, e.Before, e.After = "", nil, nil
 				return true, nil
 			}
 			row = e.Before
-			if row == nil {
-				return false, fmt.Errorf("delete without a before image cannot be rewritten")
-			}
 		}
 		if row == nil {
 			return false, fmt.Errorf("%s event without an after image", e.Op)
