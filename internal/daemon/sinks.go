@@ -94,7 +94,7 @@ func (d *Daemon) sinkConnector(sc *configs.Sink) (runtime.Connector, error) {
 			Details: details,
 		}, nil
 	}
-	return runtime.Connector{}, fmt.Errorf("sink %s: sinks of type %q are not available in this build yet", sc.Name, sc.Type)
+	return runtime.Connector{}, fmt.Errorf("sink %s: unknown sink type %q", sc.Name, sc.Type)
 }
 
 // ElasticsearchSinkOptions maps an elasticsearch sink's configuration onto
