@@ -163,7 +163,11 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 		// the target's offsets table says where to start, and a restarted
 		// (or kill -9ed) sink starts at once instead of waiting for a dead
 		// group member's session to expire.
+		meter := env.Metrics.Sink(o.Name)
 		opts := append([]kgo.Opt{}, env.ClientOpts...)
+		if h := env.Metrics.KafkaHooks(o.Name); h != nil {
+			opts = append(opts, kgo.WithHooks(h))
+		}
 		opts = append(opts,
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 			kgo.FetchMaxWait(250*time.Millisecond),
@@ -242,11 +246,13 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 				return nil
 			}
 			if err != nil {
+				meter.FetchError()
 				return err
 			}
 			if len(krecs) == 0 {
 				continue
 			}
+			meter.Batch(krecs, false, 0)
 			batch := make([]SinkRecord, len(krecs))
 			var rejected int64
 			reject := func(i int, err error) error {
@@ -287,6 +293,7 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 				}
 				batch[i].Event = e
 			}
+			started := time.Now()
 			if err := w.Write(ctx, batch, reject); err != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -297,6 +304,8 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 			status.Records.Add(int64(len(krecs)))
 			status.Batches.Add(1)
 			status.Rejected.Add(rejected)
+			meter.Batch(krecs, true, time.Since(started))
+			meter.Rejected(int(rejected), o.DeadLetterTopic != "")
 			if groupOffsets {
 				// The group's offsets are the sink's position: a batch
 				// counts as done only once they are committed, which

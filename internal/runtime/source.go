@@ -15,6 +15,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/internal/kafka"
+	"github.com/sluice-cdc/sluice/internal/metrics"
 	"github.com/sluice-cdc/sluice/internal/pipeline"
 	"github.com/sluice-cdc/sluice/offsets"
 )
@@ -28,6 +29,8 @@ type KafkaEnv struct {
 	Admin *kgo.Client
 	// Log receives the tasks' logs.
 	Log *slog.Logger
+	// Metrics, when set, is updated by the sink task (per batch).
+	Metrics *metrics.Metrics
 }
 
 // SourceRun is a source connector's body: it resumes after stored (nil for
