@@ -117,6 +117,16 @@ type API struct {
 	// TokenFile holds a bearer token required by the API; empty means no
 	// authentication.
 	TokenFile string `yaml:"token_file"`
+	// TLS serves the API over HTTPS when CertFile and KeyFile are set.
+	TLS APITLS `yaml:"tls"`
+}
+
+// APITLS is the REST API's server certificate.
+type APITLS struct {
+	// CertFile and KeyFile are a PEM certificate (chain) and its key, both
+	// or neither.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
 }
 
 // Source is a change-data-capture connector reading a Postgres or MySQL

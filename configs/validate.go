@@ -161,6 +161,7 @@ func (c *Config) validate() Errors {
 	if c.API.Listen != "" {
 		v.hostPort("api.listen", c.API.Listen, true)
 	}
+	v.certPair("api.tls", c.API.TLS.CertFile, c.API.TLS.KeyFile)
 
 	names := map[string]string{}    // connector name -> path of its name key
 	prefixes := map[string]string{} // topic prefix -> path of its key
