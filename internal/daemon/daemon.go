@@ -2,20 +2,23 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/configs"
+	"github.com/sluice-cdc/sluice/internal/api"
 	"github.com/sluice-cdc/sluice/internal/kafka"
+	"github.com/sluice-cdc/sluice/internal/metrics"
 	"github.com/sluice-cdc/sluice/internal/pipeline"
 	"github.com/sluice-cdc/sluice/internal/runtime"
 	"github.com/sluice-cdc/sluice/sources/postgres"
@@ -27,14 +30,19 @@ var Version = "0.1.0-dev"
 
 // Daemon is a running sluice.
 type Daemon struct {
-	cfg      *configs.Config
 	log      *slog.Logger
+	metrics  *metrics.Metrics
 	embedded *kafka.Embedded
 	env      runtime.KafkaEnv
 	sup      *runtime.Supervisor
-	api      *http.Server
-	apiLn    net.Listener
+	api      *api.Server
 	brokers  []string
+	workerID string
+
+	reloadMu sync.Mutex // one Reload at a time
+	mu       sync.Mutex // guards cfg and conns
+	cfg      *configs.Config
+	conns    map[string]*connector
 }
 
 // New prepares a daemon: it starts the embedded broker (when no brokers are
@@ -43,7 +51,7 @@ func New(cfg *configs.Config, log *slog.Logger) (*Daemon, error) {
 	if err := transforms.Validate(cfg); err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, log: log}
+	d := &Daemon{cfg: cfg, log: log, metrics: metrics.New(), conns: map[string]*connector{}}
 	ko := KafkaOptions(cfg)
 	if len(ko.Brokers) == 0 {
 		listen := cfg.Kafka.Listen
@@ -81,34 +89,64 @@ func New(cfg *configs.Config, log *slog.Logger) (*Daemon, error) {
 		OffsetsTopic: cfg.Kafka.OffsetsTopic,
 		Admin:        admin,
 		Log:          log,
+		Metrics:      d.metrics,
 	}
 	d.sup = runtime.NewSupervisor(log, time.Second, time.Minute)
-	for i := range cfg.Sources {
-		c, err := d.sourceConnector(&cfg.Sources[i])
+	conns, err := d.buildAll(cfg)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	for _, c := range conns {
+		d.conns[c.name] = c
+		if err := d.sup.Add(c.c); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	d.metrics.CollectStatus(d.samples)
+	host, _ := os.Hostname()
+	d.workerID = host
+	if cfg.API.Listen != "" {
+		token := ""
+		if cfg.API.TokenFile != "" {
+			if token, err = api.ReadToken(cfg.API.TokenFile); err != nil {
+				d.Close()
+				return nil, err
+			}
+		}
+		h := api.Handler(api.Options{Backend: d, Metrics: d.metrics.Handler(), Token: token, Log: log})
+		srv, err := api.Listen(cfg.API.Listen, h, cfg.API.TLS.CertFile, cfg.API.TLS.KeyFile)
 		if err != nil {
 			d.Close()
 			return nil, err
 		}
-		d.sup.Add(c)
+		d.api = srv
+		if _, port, err := net.SplitHostPort(srv.Addr()); err == nil {
+			d.workerID = net.JoinHostPort(host, port)
+		}
+	}
+	return d, nil
+}
+
+// buildAll builds every connector of cfg without starting any.
+func (d *Daemon) buildAll(cfg *configs.Config) ([]*connector, error) {
+	var out []*connector
+	for i := range cfg.Sources {
+		c, err := d.sourceConnector(&cfg.Sources[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
 	}
 	for i := range cfg.Sinks {
 		c, err := d.sinkConnector(&cfg.Sinks[i])
 		if err != nil {
-			d.Close()
 			return nil, err
 		}
-		d.sup.Add(c)
+		out = append(out, &connector{name: c.Name, c: c, sink: &cfg.Sinks[i]})
 	}
-	if cfg.API.Listen != "" {
-		ln, err := net.Listen("tcp", cfg.API.Listen)
-		if err != nil {
-			d.Close()
-			return nil, fmt.Errorf("api: listen on %s: %w", cfg.API.Listen, err)
-		}
-		d.apiLn = ln
-		d.api = &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second}
-	}
-	return d, nil
+	return out, nil
 }
 
 // Brokers returns the Kafka bootstrap addresses in use.
@@ -116,28 +154,49 @@ func (d *Daemon) Brokers() []string { return d.brokers }
 
 // APIAddr returns the REST API's address, or "" when it is disabled.
 func (d *Daemon) APIAddr() string {
-	if d.apiLn == nil {
+	if d.api == nil {
 		return ""
 	}
-	return d.apiLn.Addr().String()
+	return d.api.Addr()
 }
 
 // Supervisor returns the connector supervisor.
 func (d *Daemon) Supervisor() *runtime.Supervisor { return d.sup }
 
+// Metrics returns the daemon's metrics.
+func (d *Daemon) Metrics() *metrics.Metrics { return d.metrics }
+
 // Run runs the connectors and the API until ctx is done, then stops them
 // and returns.
 func (d *Daemon) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
 	if d.api != nil {
-		go func() {
-			if err := d.api.Serve(d.apiLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		srv := d.api
+		g.Go(func() error {
+			if err := srv.Serve(); err != nil {
 				d.log.Error("api server stopped", "err", err)
 			}
-		}()
-		d.log.Info("REST API listening", "addr", d.apiLn.Addr().String())
+			return nil
+		})
+		scheme := "http"
+		if srv.TLS() {
+			scheme = "https"
+		}
+		d.log.Info("REST API listening", "addr", srv.Addr(), "url", scheme+"://"+srv.Addr())
+		g.Go(func() error {
+			<-gctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+			return nil
+		})
 	}
+	g.Go(func() error {
+		d.sampleRates(gctx)
+		return nil
+	})
 	d.sup.Run(ctx)
-	return nil
+	return g.Wait()
 }
 
 // Close stops the API, the Kafka clients and the embedded broker. Idempotent.
@@ -146,9 +205,6 @@ func (d *Daemon) Close() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = d.api.Shutdown(sctx)
 		cancel()
-		d.api = nil
-	} else if d.apiLn != nil {
-		d.apiLn.Close()
 	}
 	if d.env.Admin != nil {
 		d.env.Admin.Close()
@@ -175,25 +231,35 @@ func KafkaOptions(cfg *configs.Config) kafka.Options {
 	}
 }
 
-func (d *Daemon) sourceConnector(sc *configs.Source) (runtime.Connector, error) {
+func (d *Daemon) sourceConnector(sc *configs.Source) (*connector, error) {
 	switch sc.Type {
 	case configs.SourcePostgres:
 		src, err := postgres.New(PostgresOptions(sc, d.log))
 		if err != nil {
-			return runtime.Connector{}, err
+			return nil, err
 		}
+		c := &connector{name: sc.Name, source: sc, stats: &sourceStats{}}
 		run := func(ctx context.Context, stored []byte, w *pipeline.SourceWriter) error {
-			return src.Run(ctx, stored, w)
+			return src.Run(ctx, stored, c.meter(d.metrics, w))
 		}
-		return d.sourceTask(sc, run, func() any { return src.Status().Snapshot() }), nil
+		c.c = d.sourceTask(sc, run, func() any { return src.Status().Snapshot() })
+		c.lag = func(ctx context.Context) (api.Lag, error) {
+			l, err := src.Lag(ctx)
+			if err != nil {
+				return api.Lag{}, err
+			}
+			return api.Lag{Bytes: &l.Bytes, RetainedWALBytes: &l.RetainedWALBytes, ServerPosition: l.CurrentLSN}, nil
+		}
+		return c, nil
 	case configs.SourceMySQL:
 		return d.mysqlSourceConnector(sc)
 	}
-	return runtime.Connector{}, fmt.Errorf("source %s: unknown type %q", sc.Name, sc.Type)
+	return nil, fmt.Errorf("source %s: unknown type %q", sc.Name, sc.Type)
 }
 
 // sourceTask wraps a source's body into a supervised connector. The
-// source's transforms (validated by New) are applied by its writer.
+// source's transforms (validated by New) are applied by its writer. Its
+// Kafka clients report bytes and produce errors to the metrics.
 func (d *Daemon) sourceTask(sc *configs.Source, run runtime.SourceRun, details func() any) runtime.Connector {
 	chain, err := transforms.Compile(sc.Transforms)
 	if err != nil || chain.Len() > 0 {
@@ -206,11 +272,13 @@ func (d *Daemon) sourceTask(sc *configs.Source, run runtime.SourceRun, details f
 			return body(ctx, stored, w)
 		}
 	}
+	env := d.env
+	env.ClientOpts = append(slices.Clip(env.ClientOpts), kgo.WithHooks(d.metrics.KafkaHooks(sc.Name)))
 	return runtime.Connector{
 		Name:    sc.Name,
 		Kind:    "source",
 		Type:    sc.Type,
-		Run:     runtime.SourceTask(d.env, sc.Name, change.JSONOptions{Schemas: sc.Schemas}, run, runtime.AtLeastOnce(!sc.ExactlyOnce)),
+		Run:     runtime.SourceTask(env, sc.Name, change.JSONOptions{Schemas: sc.Schemas}, run, runtime.AtLeastOnce(!sc.ExactlyOnce)),
 		Details: details,
 	}
 }

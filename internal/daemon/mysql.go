@@ -7,14 +7,14 @@ import (
 	"time"
 
 	"github.com/sluice-cdc/sluice/configs"
+	"github.com/sluice-cdc/sluice/internal/api"
 	"github.com/sluice-cdc/sluice/internal/pipeline"
-	"github.com/sluice-cdc/sluice/internal/runtime"
 	"github.com/sluice-cdc/sluice/offsets"
 	"github.com/sluice-cdc/sluice/sources/mysql"
 )
 
 // mysqlSourceConnector builds a MySQL/MariaDB source connector.
-func (d *Daemon) mysqlSourceConnector(sc *configs.Source) (runtime.Connector, error) {
+func (d *Daemon) mysqlSourceConnector(sc *configs.Source) (*connector, error) {
 	o := MySQLOptions(sc, d.log)
 	historyTopic := o.SchemaHistoryTopic
 	o.LoadSchemaHistory = func(ctx context.Context) ([]byte, error) {
@@ -26,17 +26,31 @@ func (d *Daemon) mysqlSourceConnector(sc *configs.Source) (runtime.Connector, er
 	}
 	src, err := mysql.New(o)
 	if err != nil {
-		return runtime.Connector{}, err
+		return nil, err
 	}
+	c := &connector{name: sc.Name, source: sc, stats: &sourceStats{}}
 	run := func(ctx context.Context, stored []byte, w *pipeline.SourceWriter) error {
 		// The schema history is compacted: the last record per connector
 		// is the schema at the connector's offset.
 		if err := d.env.Topics.Ensure(ctx, offsets.TopicConfigs, historyTopic); err != nil {
 			return fmt.Errorf("kafka: %w", err)
 		}
-		return src.Run(ctx, stored, w)
+		return src.Run(ctx, stored, c.meter(d.metrics, w))
 	}
-	return d.sourceTask(sc, run, func() any { return src.Status().Snapshot() }), nil
+	c.c = d.sourceTask(sc, run, func() any { return src.Status().Snapshot() })
+	c.lag = func(ctx context.Context) (api.Lag, error) {
+		l, err := src.Lag(ctx)
+		if err != nil {
+			return api.Lag{}, err
+		}
+		c.setEstimates(l.Estimated)
+		out := api.Lag{ServerPosition: fmt.Sprintf("%s:%d", l.ServerFile, l.ServerPos)}
+		if l.Bytes >= 0 {
+			out.Bytes = &l.Bytes
+		}
+		return out, nil
+	}
+	return c, nil
 }
 
 // MySQLOptions maps a source's configuration onto the MySQL source's options.
