@@ -28,6 +28,8 @@ Usage:
   sluice offsets show -c FILE   print each source connector's stored position
   sluice offsets reset -c FILE -connector NAME -to earliest|latest|POSITION
                                 change a stopped connector's position
+  sluice status [-watch] [-api URL] [-token-file F] [-c FILE]
+                                show the connectors' state from a running sluice's API
   sluice broker [-listen ADDR] [-data-dir DIR]
                                 run the embedded Kafka-protocol broker on its own
   sluice version                print the version
@@ -55,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdTail(args[1:], stdout, stderr)
 	case "offsets":
 		err = cmdOffsets(args[1:], stdout, stderr)
+	case "status":
+		err = cmdStatus(args[1:], stdout, stderr)
 	case "broker":
 		err = cmdBroker(args[1:], stderr)
 	case "version", "--version", "-v":
@@ -131,12 +135,21 @@ func cmdRun(args []string, stderr io.Writer) error {
 		return err
 	}
 	defer d.Close()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		_ = d.Run(ctx)
 	}()
-	<-ctx.Done()
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-hup:
+			reload(d, *path, log)
+		}
+	}
 	log.Info("shutting down", "grace", time.Duration(cfg.ShutdownTimeout).String())
 	select {
 	case <-done:
@@ -144,6 +157,28 @@ func cmdRun(args []string, stderr io.Writer) error {
 		return nil
 	case <-time.After(time.Duration(cfg.ShutdownTimeout)):
 		return fmt.Errorf("connectors did not stop within shutdown_timeout %s", time.Duration(cfg.ShutdownTimeout))
+	}
+}
+
+// reload re-reads the configuration file on SIGHUP and applies it; a file
+// that does not load is reported with its file:line errors and the running
+// configuration stays.
+func reload(d *daemon.Daemon, path string, log *slog.Logger) {
+	log.Info("SIGHUP: reloading the configuration", "file", path)
+	cfg, err := configs.Load(path)
+	if err != nil {
+		var errs configs.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				log.Error("reload: configuration rejected; the running one stays", "err", e.Error())
+			}
+		} else {
+			log.Error("reload: configuration rejected; the running one stays", "err", err)
+		}
+		return
+	}
+	if err := d.Reload(cfg); err != nil {
+		log.Error("reload failed", "err", err)
 	}
 }
 
