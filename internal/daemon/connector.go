@@ -46,14 +46,19 @@ func (c *connector) setEstimates(m map[string]int64) {
 	c.mu.Unlock()
 }
 
-// probeLag returns the lag, measured at most once every 2s.
+// probeLag returns the lag, measured at most once every 2s (every 0.5s
+// while measuring fails: the slot may be about to be created).
 func (c *connector) probeLag(ctx context.Context) (api.Lag, error) {
 	if c.lag == nil {
 		return api.Lag{}, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if time.Since(c.lagAt) < 2*time.Second {
+	ttl := 2 * time.Second
+	if c.lagErr != nil {
+		ttl = 500 * time.Millisecond
+	}
+	if time.Since(c.lagAt) < ttl {
 		return c.lagVal, c.lagErr
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
