@@ -89,8 +89,15 @@ func (c *apiClient) waitStatus(name string, timeout time.Duration, cond func(api
 	deadline := time.Now().Add(timeout)
 	var st api.ConnectorStatus
 	for time.Now().Before(deadline) {
-		if st = c.status(name); cond(st) {
-			return st
+		// 404 while a reload has not added the connector yet.
+		if code, body := c.do("GET", "/connectors/"+name+"/status"); code == http.StatusOK {
+			st = api.ConnectorStatus{}
+			must(c.t, json.Unmarshal(body, &st))
+			if cond(st) {
+				return st
+			}
+		} else if code != http.StatusNotFound {
+			c.t.Fatalf("status of %s: %d %s", name, code, body)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -340,7 +340,8 @@ func partitionEnds(t *testing.T, addr string, topics []string) string {
 	return sb.String()
 }
 
-// waitHTTPState polls GET /connectors/{name}/status until details.state is state.
+// waitHTTPState polls GET /connectors/{name}/status until the source's
+// phase is state.
 func waitHTTPState(t *testing.T, addr, name, state string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -349,15 +350,17 @@ func waitHTTPState(t *testing.T, addr, name, state string, timeout time.Duration
 		resp, err := http.Get("http://" + addr + "/connectors/" + name + "/status")
 		if err == nil {
 			var st struct {
-				State   string `json:"state"`
-				Trace   string `json:"trace"`
-				Details struct {
+				Connector struct {
 					State string `json:"state"`
-				} `json:"details"`
+				} `json:"connector"`
+				Tasks []struct {
+					Trace string `json:"trace"`
+				} `json:"tasks"`
+				Phase string `json:"phase"`
 			}
 			_ = json.NewDecoder(resp.Body).Decode(&st)
 			resp.Body.Close()
-			if st.Details.State == state {
+			if st.Phase == state {
 				return
 			}
 			last = fmt.Sprintf("%+v", st)
