@@ -374,3 +374,37 @@ sinks:
 	}
 	waitMetric("sluice_sink_records_written_total,connector=met-copy,topic=met.public.m", func(v float64) bool { return v == 17 })
 }
+
+// TestAPIMySQLStatus checks a MariaDB source's status through the API: its
+// binlog position, its lag in bytes behind the server's binlog end,
+// snapshot progress with the server's row estimate, and the binlog lag
+// metric.
+func TestAPIMySQLStatus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	my := harness.StartMariaDB(t)
+	must(t, my.CreateDatabase(ctx, "shop"))
+	must(t, my.Exec(ctx, "CREATE TABLE shop.items (id int PRIMARY KEY, name varchar(20)); INSERT INTO shop.items VALUES (1, 'a'), (2, 'b'), (3, 'c'); ANALYZE TABLE shop.items;"))
+	d := runDaemon(t, "api: {listen: \"127.0.0.1:0\"}\n"+mySourceYAML("myshop", my.DSN(""), "tables: [shop.items]"))
+	c := newAPIClient(t, d, "")
+	c.waitStatus("myshop", time.Minute, apiStreaming)
+	must(t, my.Exec(ctx, "INSERT INTO shop.items VALUES (4, 'd')"))
+	st := c.waitStatus("myshop", time.Minute, func(st api.ConnectorStatus) bool {
+		return st.Events == 4 && st.Lag != nil && st.Lag.Bytes != nil && st.Position["file"] != nil && st.Snapshot["shop.items"].Estimated > 0
+	})
+	if st.ConnectorType != "mysql" || st.Lag.ServerPosition == "" || *st.Lag.Bytes < 0 {
+		t.Errorf("status: %+v lag %+v", st, st.Lag)
+	}
+	if p := st.Snapshot["shop.items"]; p.Rows != 3 || p.Estimated < 3 || !p.Done {
+		t.Errorf("snapshot progress %+v", st.Snapshot)
+	}
+	code, body := c.do("GET", "/metrics")
+	if code != 200 || !strings.Contains(string(body), `sluice_mysql_binlog_lag_bytes{connector="myshop"}`) {
+		t.Errorf("metrics lack the binlog lag: %d", code)
+	}
+	b, _ := json.MarshalIndent(st, "", "  ")
+	t.Logf("status:\n%s", b)
+}

@@ -71,7 +71,9 @@ type Lag struct {
 	Error string `json:"error,omitempty"`
 }
 
-// TableProgress is one table's snapshot progress.
+// TableProgress is one table's snapshot progress. Estimated is the
+// database's row estimate: Postgres's when the table's snapshot started,
+// MySQL's information_schema TABLE_ROWS when the status was read.
 type TableProgress struct {
 	Rows      int64 `json:"rows"`
 	Estimated int64 `json:"estimated,omitempty"`

@@ -24,12 +24,14 @@ type connector struct {
 	lag    func(ctx context.Context) (api.Lag, error) // sources only
 	stats  *sourceStats                               // sources only
 
-	mu        sync.Mutex
+	mu        sync.Mutex       // guards estimates and rate
 	estimates map[string]int64 // snapshot row estimates (MySQL)
-	lagAt     time.Time        // when lagVal was measured
-	lagVal    api.Lag
-	lagErr    error
 	rate      rateWindow
+
+	probeMu sync.Mutex // one lag probe at a time; guards the cache below
+	lagAt   time.Time  // when lagVal was measured
+	lagVal  api.Lag
+	lagErr  error
 }
 
 // sourceStats are a source's counters, updated per committed batch.
@@ -52,8 +54,8 @@ func (c *connector) probeLag(ctx context.Context) (api.Lag, error) {
 	if c.lag == nil {
 		return api.Lag{}, nil
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.probeMu.Lock()
+	defer c.probeMu.Unlock()
 	ttl := 2 * time.Second
 	if c.lagErr != nil {
 		ttl = 500 * time.Millisecond

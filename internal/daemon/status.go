@@ -109,6 +109,17 @@ func (d *Daemon) ConnectorStatus(ctx context.Context, name string) (api.Connecto
 	}
 	out.Tasks = []api.TaskState{task}
 
+	// Probe first: the MySQL probe also refreshes the snapshot estimates.
+	var (
+		probe    api.Lag
+		probeErr error
+		probed   bool
+	)
+	if c.lag != nil && (st.State == runtime.StateRunning || st.State == runtime.StatePaused) {
+		probe, probeErr = c.probeLag(ctx)
+		probed = true
+	}
+
 	switch det := st.Details.(type) {
 	case postgres.StatusSnapshot:
 		out.Phase = det.State
@@ -164,12 +175,11 @@ func (d *Daemon) ConnectorStatus(ctx context.Context, name string) (api.Connecto
 			ms := c.stats.lagMs.Load()
 			lag.Ms = &ms
 		}
-		if st.State == runtime.StateRunning || st.State == runtime.StatePaused {
-			l, err := c.probeLag(ctx)
-			if err != nil {
-				lag.Error = err.Error()
+		if probed {
+			if probeErr != nil {
+				lag.Error = probeErr.Error()
 			} else {
-				lag.Bytes, lag.RetainedWALBytes, lag.ServerPosition = l.Bytes, l.RetainedWALBytes, l.ServerPosition
+				lag.Bytes, lag.RetainedWALBytes, lag.ServerPosition = probe.Bytes, probe.RetainedWALBytes, probe.ServerPosition
 			}
 		}
 		out.Lag = lag

@@ -34,7 +34,7 @@ var (
 	stateDesc     = prometheus.NewDesc("sluice_connector_state", "1 for the connector's current state, 0 for the others.", []string{"connector", "kind", "type", "state"}, nil)
 	restartsDesc  = prometheus.NewDesc("sluice_connector_restarts_total", "Restarts after a failure (retries).", []string{"connector"}, nil)
 	snapRowsDesc  = prometheus.NewDesc("sluice_snapshot_rows", "Rows read by the snapshot so far.", []string{"connector", "table"}, nil)
-	snapEstDesc   = prometheus.NewDesc("sluice_snapshot_rows_estimated", "The database's estimate of a table's rows when its snapshot started.", []string{"connector", "table"}, nil)
+	snapEstDesc   = prometheus.NewDesc("sluice_snapshot_rows_estimated", "The database's estimate of a table's rows (Postgres: when its snapshot started; MySQL: information_schema now).", []string{"connector", "table"}, nil)
 	lagBytesDesc  = prometheus.NewDesc("sluice_source_lag_bytes", "Bytes of the database's log (WAL or binlog) not yet committed by the source.", []string{"connector"}, nil)
 	retainedDesc  = prometheus.NewDesc("sluice_postgres_replication_slot_retained_wal_bytes", "WAL the replication slot makes the server retain (pg_current_wal_lsn() - restart_lsn).", []string{"connector"}, nil)
 	binlogLagDesc = prometheus.NewDesc("sluice_mysql_binlog_lag_bytes", "Binlog bytes between the server's current position and the connector's.", []string{"connector"}, nil)

@@ -16,6 +16,8 @@ type Lag struct {
 	// server's: the rest of the connector's file, the whole files after it
 	// and the server's position in its current file.
 	Bytes int64 `json:"lag_bytes"`
+	// Bytes is -1 when the connector's file is no longer listed.
+	//
 	// Estimated is the server's row estimate (information_schema) of each
 	// table the snapshot has read rows of.
 	Estimated map[string]int64 `json:"-"`
@@ -64,11 +66,14 @@ func (s *Source) Lag(ctx context.Context) (Lag, error) {
 				l.Bytes += b.size
 			}
 		}
-		if !counting {
+		switch {
+		case !counting:
 			// Our file was purged or is newer than the list: unknown.
 			l.Bytes = -1
+		case l.Bytes < 0:
+			// Our position was read after the server's: caught up.
+			l.Bytes = 0
 		}
-		l.Bytes = max(l.Bytes, -1)
 	}
 	if len(st.Snapshot) > 0 {
 		l.Estimated = map[string]int64{}
