@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,7 +29,8 @@ type connector struct {
 	estimates map[string]int64 // snapshot row estimates (MySQL)
 	rate      rateWindow
 
-	probeMu sync.Mutex // one lag probe at a time; guards the cache below
+	probeMu sync.Mutex // held by the one lag probe in flight
+	cacheMu sync.Mutex // guards the last measurement
 	lagAt   time.Time  // when lagVal was measured
 	lagVal  api.Lag
 	lagErr  error
@@ -49,25 +51,47 @@ func (c *connector) setEstimates(m map[string]int64) {
 }
 
 // probeLag returns the lag, measured at most once every 2s (every 0.5s
-// while measuring fails: the slot may be about to be created).
+// while measuring fails: the slot may be about to be created). One probe
+// runs at a time, detached from ctx and bounded by its own timeout; a
+// caller that finds one in flight, or whose ctx ends first, gets the last
+// measurement.
 func (c *connector) probeLag(ctx context.Context) (api.Lag, error) {
 	if c.lag == nil {
 		return api.Lag{}, nil
 	}
-	c.probeMu.Lock()
-	defer c.probeMu.Unlock()
-	ttl := 2 * time.Second
-	if c.lagErr != nil {
-		ttl = 500 * time.Millisecond
+	cached := func() (api.Lag, error, bool) {
+		c.cacheMu.Lock()
+		defer c.cacheMu.Unlock()
+		ttl := 2 * time.Second
+		if c.lagErr != nil {
+			ttl = 500 * time.Millisecond
+		}
+		if c.lagAt.IsZero() {
+			return api.Lag{}, errors.New("lag not measured yet"), false
+		}
+		return c.lagVal, c.lagErr, time.Since(c.lagAt) < ttl
 	}
-	if time.Since(c.lagAt) < ttl {
-		return c.lagVal, c.lagErr
+	val, err, fresh := cached()
+	if fresh || !c.probeMu.TryLock() {
+		return val, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	c.lagVal, c.lagErr = c.lag(ctx)
-	c.lagAt = time.Now()
-	return c.lagVal, c.lagErr
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer c.probeMu.Unlock()
+		pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		v, err := c.lag(pctx)
+		c.cacheMu.Lock()
+		c.lagVal, c.lagErr, c.lagAt = v, err, time.Now()
+		c.cacheMu.Unlock()
+	}()
+	select {
+	case <-done:
+		val, err, _ = cached()
+	case <-ctx.Done():
+	}
+	return val, err
 }
 
 // meter wraps a source's writer so that each batch updates the metrics and
