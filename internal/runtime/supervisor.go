@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -387,7 +388,7 @@ func (s *Supervisor) loop(ctx context.Context, it *item) {
 		it.err, it.errTime, it.nextRetry = nil, time.Time{}, time.Time{}
 		s.mu.Unlock()
 		started := time.Now()
-		err := it.c.Run(runCtx)
+		err := runRecovered(runCtx, it.c.Run)
 		cancelled := runCtx.Err() != nil
 		cancelRun()
 		s.mu.Lock()
@@ -458,6 +459,19 @@ func (s *Supervisor) loop(ctx context.Context, it *item) {
 		}
 		t.Stop()
 	}
+}
+
+// runRecovered calls run and turns a panic in it into an error, so that a
+// bug in one connector fails that connector (which is restarted with
+// backoff) instead of the process. Panics in goroutines the connector
+// starts itself cannot be caught here.
+func runRecovered(ctx context.Context, run func(context.Context) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("connector panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return run(ctx)
 }
 
 // waitWake waits until cond (evaluated under s.mu) holds; false when ctx

@@ -79,6 +79,19 @@ func TestSupervisorRestartsAFailingConnectorAlone(t *testing.T) {
 	if n := steady.Load(); n != 1 {
 		t.Errorf("the steady connector ran %d times, want 1", n)
 	}
+	var panicky atomic.Int32
+	must(t, s.Add(Connector{Name: "panicky", Run: func(ctx context.Context) error {
+		if panicky.Add(1) == 1 {
+			var m map[string]int
+			m["boom"]++ // a bug
+		}
+		<-ctx.Done()
+		return nil
+	}}))
+	st = waitState(t, s, "panicky", func(st Status) bool { return st.State == StateRunning && st.Restarts == 1 })
+	if !strings.Contains(st.LastError, "connector panicked: assignment to entry in nil map") {
+		t.Errorf("panic not reported: %q", st.LastError)
+	}
 	if got := CauseChain(fmt.Errorf("a: %w", fmt.Errorf("b: %w", root))); len(got) != 3 || got[2] != "connection refused" {
 		t.Errorf("cause chain %q", got)
 	}
