@@ -235,3 +235,41 @@ func TestWriteTable(t *testing.T) {
 		}
 	}
 }
+
+// TestKafkaConnectEndpoints covers the endpoints and methods that Kafka
+// Connect tooling uses: PUT pause/resume, config, tasks, task status and
+// restart, and the root's version.
+func TestKafkaConnectEndpoints(t *testing.T) {
+	d := startDaemon(t, "api: {listen: 127.0.0.1:0}")
+	base := "http://" + d.APIAddr()
+	call := func(method, path string, want int) string {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, nil)
+		must(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want {
+			t.Errorf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
+		}
+		return string(b)
+	}
+	if body := call("GET", "/", 200); !strings.Contains(body, `"version"`) {
+		t.Errorf("root: %s", body)
+	}
+	if body := call("GET", "/connectors/copy/config", 200); !strings.Contains(body, `"type": "sql"`) {
+		t.Errorf("config: %s", body)
+	}
+	if body := call("GET", "/connectors/copy/tasks", 200); !strings.Contains(body, `"connector": "copy"`) {
+		t.Errorf("tasks: %s", body)
+	}
+	call("GET", "/connectors/copy/tasks/1/status", 404)
+	call("PUT", "/connectors/copy/pause", 202)
+	if body := call("GET", "/connectors/copy/tasks/0/status", 200); !strings.Contains(body, `"state": "PAUSED"`) {
+		t.Errorf("task status after PUT pause: %s", body)
+	}
+	call("PUT", "/connectors/copy/resume", 202)
+	call("POST", "/connectors/copy/tasks/0/restart", 202)
+	call("DELETE", "/connectors/copy/restart", 405)
+}

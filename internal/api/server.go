@@ -42,7 +42,9 @@ type Options struct {
 	// TOKEN" to every endpoint but /healthz and /readyz (which probes call
 	// and which reveal nothing).
 	Token string
-	Log   *slog.Logger
+	// Version is reported by GET /, as Kafka Connect's root does.
+	Version string
+	Log     *slog.Logger
 }
 
 // ReadToken reads a bearer token file; surrounding white space is dropped.
@@ -71,11 +73,21 @@ func Handler(o Options) http.Handler {
 	mux.HandleFunc("/connectors", h.auth(h.method("GET", h.list)))
 	mux.HandleFunc("/connectors/{name}", h.auth(h.method("GET", h.info)))
 	mux.HandleFunc("/connectors/{name}/status", h.auth(h.method("GET", h.status)))
-	mux.HandleFunc("/connectors/{name}/pause", h.auth(h.method("POST", h.control(o.Backend.Pause))))
-	mux.HandleFunc("/connectors/{name}/resume", h.auth(h.method("POST", h.control(o.Backend.Resume))))
+	// Kafka Connect pauses and resumes with PUT; DESIGN.md says POST: both.
+	mux.HandleFunc("/connectors/{name}/pause", h.auth(h.methods(h.control(o.Backend.Pause), "POST", "PUT")))
+	mux.HandleFunc("/connectors/{name}/resume", h.auth(h.methods(h.control(o.Backend.Resume), "POST", "PUT")))
 	mux.HandleFunc("/connectors/{name}/restart", h.auth(h.method("POST", h.control(o.Backend.Restart))))
+	// Kafka Connect's task endpoints: sluice runs one task (0) per connector.
+	mux.HandleFunc("/connectors/{name}/config", h.auth(h.method("GET", h.config)))
+	mux.HandleFunc("/connectors/{name}/tasks", h.auth(h.method("GET", h.tasks)))
+	mux.HandleFunc("/connectors/{name}/tasks/{task}/status", h.auth(h.method("GET", h.taskStatus)))
+	mux.HandleFunc("/connectors/{name}/tasks/{task}/restart", h.auth(h.method("POST", h.taskRestart)))
 	mux.HandleFunc("/connectors/{name}/snapshot", h.auth(h.method("POST", h.snapshot)))
 	mux.HandleFunc("/", h.auth(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" && (r.Method == "GET" || r.Method == "HEAD") {
+			writeJSON(w, http.StatusOK, map[string]string{"version": o.Version, "commit": "", "kafka_cluster_id": ""})
+			return
+		}
 		writeError(w, http.StatusNotFound, "no endpoint "+r.URL.Path)
 	}))
 	return mux
@@ -84,13 +96,21 @@ func Handler(o Options) http.Handler {
 type handler struct{ o Options }
 
 func (h *handler) method(m string, f http.HandlerFunc) http.HandlerFunc {
+	return h.methods(f, m)
+}
+
+// methods serves f for the methods ms (GET includes HEAD) and answers 405
+// otherwise.
+func (h *handler) methods(f http.HandlerFunc, ms ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != m && !(m == "GET" && r.Method == "HEAD") {
-			w.Header().Set("Allow", m)
-			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s; use %s", r.Method, r.URL.Path, m))
-			return
+		for _, m := range ms {
+			if r.Method == m || (m == "GET" && r.Method == "HEAD") {
+				f(w, r)
+				return
+			}
 		}
-		f(w, r)
+		w.Header().Set("Allow", strings.Join(ms, ", "))
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(ms, " or ")))
 	}
 }
 
@@ -181,6 +201,52 @@ func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+func (h *handler) config(w http.ResponseWriter, r *http.Request) {
+	in, err := h.o.Backend.ConnectorInfo(r.PathValue("name"))
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, in.Config)
+}
+
+func (h *handler) tasks(w http.ResponseWriter, r *http.Request) {
+	in, err := h.o.Backend.ConnectorInfo(r.PathValue("name"))
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, []map[string]any{{"id": Task{Connector: in.Name, Task: 0}, "config": in.Config}})
+}
+
+// task checks the {task} path value: sluice has task 0 only.
+func (h *handler) task(w http.ResponseWriter, r *http.Request) bool {
+	if t := r.PathValue("task"); t != "0" {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("connector %s has no task %s (sluice runs one task, 0)", r.PathValue("name"), t))
+		return false
+	}
+	return true
+}
+
+func (h *handler) taskStatus(w http.ResponseWriter, r *http.Request) {
+	if !h.task(w, r) {
+		return
+	}
+	st, err := h.o.Backend.ConnectorStatus(r.Context(), r.PathValue("name"))
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st.Tasks[0])
+}
+
+func (h *handler) taskRestart(w http.ResponseWriter, r *http.Request) {
+	if !h.task(w, r) {
+		return
+	}
+	h.control(h.o.Backend.Restart)(w, r)
 }
 
 // control answers 202 Accepted, as Kafka Connect does: the connector

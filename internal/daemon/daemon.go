@@ -115,7 +115,7 @@ func New(cfg *configs.Config, log *slog.Logger) (*Daemon, error) {
 				return nil, err
 			}
 		}
-		h := api.Handler(api.Options{Backend: d, Metrics: d.metrics.Handler(), Token: token, Log: log})
+		h := api.Handler(api.Options{Backend: d, Metrics: d.metrics.Handler(), Token: token, Version: Version, Log: log})
 		srv, err := api.Listen(cfg.API.Listen, h, cfg.API.TLS.CertFile, cfg.API.TLS.KeyFile)
 		if err != nil {
 			d.Close()
