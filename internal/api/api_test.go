@@ -190,6 +190,20 @@ func TestTokenTLSAndControl(t *testing.T) {
 	}
 }
 
+func TestBadCertificateFailsTheStart(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := configs.Parse("test.yaml", []byte(fmt.Sprintf("state_dir: %s\nkafka: {listen: 127.0.0.1:0}\napi: {listen: 127.0.0.1:0, tls: {cert_file: %s/nope.pem, key_file: %s/nope.key}}\n", dir, dir, dir)))
+	must(t, err)
+	d, err := daemon.New(cfg, slog.New(slog.DiscardHandler))
+	if err == nil {
+		d.Close()
+		t.Fatal("a missing certificate was accepted")
+	}
+	if !strings.Contains(err.Error(), "api: tls certificate") {
+		t.Errorf("error: %v", err)
+	}
+}
+
 func TestReadyz(t *testing.T) {
 	d := startDaemon(t, "api: {listen: 127.0.0.1:0}")
 	deadline := time.Now().Add(30 * time.Second)

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -304,37 +305,41 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 // Server serves the API on a listener, over TLS when a certificate is set.
 type Server struct {
-	srv      *http.Server
-	ln       net.Listener
-	certFile string
-	keyFile  string
+	srv *http.Server
+	ln  net.Listener
+	tls bool
 }
 
-// Listen opens the API's listener.
+// Listen opens the API's listener. With certFile and keyFile it serves
+// HTTPS; the pair is loaded here, so that a bad certificate fails the start
+// instead of leaving sluice without its API.
 func Listen(addr string, h http.Handler, certFile, keyFile string) (*Server, error) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	if certFile != "" || keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("api: tls certificate %s / key %s: %w", certFile, keyFile, err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("api: listen on %s: %w", addr, err)
 	}
-	return &Server{
-		srv:      &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute},
-		ln:       ln,
-		certFile: certFile,
-		keyFile:  keyFile,
-	}, nil
+	return &Server{srv: srv, ln: ln, tls: srv.TLSConfig != nil}, nil
 }
 
 // Addr returns the listener's address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // TLS reports whether the server speaks HTTPS.
-func (s *Server) TLS() bool { return s.certFile != "" }
+func (s *Server) TLS() bool { return s.tls }
 
 // Serve serves until Shutdown; it returns nil after Shutdown.
 func (s *Server) Serve() error {
 	var err error
-	if s.certFile != "" {
-		err = s.srv.ServeTLS(s.ln, s.certFile, s.keyFile)
+	if s.tls {
+		err = s.srv.ServeTLS(s.ln, "", "")
 	} else {
 		err = s.srv.Serve(s.ln)
 	}
