@@ -31,7 +31,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	if *path != "" {
 		cfg, err := loadConfig(*path)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w\n(status reads only api.listen, api.tls and api.token_file from -c FILE, but the whole file must load; or pass -api URL and -token-file F)", err)
 		}
 		if base == "" && cfg.API.Listen != "" {
 			scheme := "http"
