@@ -20,8 +20,8 @@ type ConnectorStatus struct {
 	// LastError stays visible after the connector recovered.
 	LastError     string    `json:"last_error,omitempty"`
 	LastErrorTime time.Time `json:"last_error_time,omitzero"`
-	// Phase is the source's own phase: starting, snapshot, streaming,
-	// finished.
+	// Phase is the source's own phase while it runs: starting, snapshot,
+	// streaming, finished (empty while it is paused, failed or restarting).
 	Phase string `json:"phase,omitempty"`
 	// Position is the current source position (Postgres LSNs, MySQL binlog
 	// file/pos/GTIDs) or, for a sink, the next offsets per topic partition.

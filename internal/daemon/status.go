@@ -164,6 +164,10 @@ func (d *Daemon) ConnectorStatus(ctx context.Context, name string) (api.Connecto
 	if len(out.Position) == 0 {
 		out.Position = nil
 	}
+	if st.State != runtime.StateRunning && st.State != runtime.StateFinished {
+		// The source's phase is where it was when it stopped: not current.
+		out.Phase = ""
+	}
 	if c.stats != nil {
 		out.Events = c.stats.events.Load()
 		if us := c.stats.lastEventUs.Load(); us > 0 {
