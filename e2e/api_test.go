@@ -18,6 +18,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/internal/api"
 	"github.com/sluice-cdc/sluice/internal/daemon"
+	"github.com/sluice-cdc/sluice/internal/esemu"
 	"github.com/sluice-cdc/sluice/internal/harness"
 	"github.com/sluice-cdc/sluice/internal/runtime"
 )
@@ -285,12 +286,19 @@ func TestMetrics(t *testing.T) {
 	defer cancel()
 	pg := harness.StartPostgres(t)
 	must(t, pg.Exec(ctx, "postgres", `CREATE TABLE m (id int PRIMARY KEY); INSERT INTO m SELECT generate_series(1, 10);`))
+	es := esemu.New(esemu.Options{})
+	defer es.Close()
 	d := runDaemon(t, "api: {listen: \"127.0.0.1:0\"}\n"+pgSourceYAML("met", pg.DSN("postgres"), "tables: [public.m]")+`
 sinks:
   - name: met-copy
     type: sql
     topics: ["met\\.public\\.m"]
     dsn: sqlite://`+filepath.Join(t.TempDir(), "copy.db")+`
+  - name: met-search
+    type: elasticsearch
+    topics: ["met\\.public\\.m"]
+    urls: [`+es.URL+`]
+    bulk.flush_interval: 20ms
 `)
 	c := newAPIClient(t, d, "")
 	c.waitStatus("met", time.Minute, apiStreaming)
@@ -373,6 +381,12 @@ sinks:
 		t.Errorf("lag seconds %v", m["sluice_source_lag_seconds,connector=met"])
 	}
 	waitMetric("sluice_sink_records_written_total,connector=met-copy,topic=met.public.m", func(v float64) bool { return v == 17 })
+	waitMetric("sluice_sink_records_written_total,connector=met-search,topic=met.public.m", func(v float64) bool { return v == 17 })
+	// The Elasticsearch sink's status carries its index counters.
+	st := c.waitStatus("met-search", time.Minute, func(st api.ConnectorStatus) bool { return st.Events == 17 })
+	if det, _ := st.Details.(map[string]any); det == nil || st.ConnectorType != "elasticsearch" || st.Position == nil {
+		t.Errorf("elasticsearch sink status: %+v", st)
+	}
 }
 
 // TestAPIMySQLStatus checks a MariaDB source's status through the API: its

@@ -35,6 +35,9 @@ type ConnectorStatus struct {
 	// Events counts events (sink: records) committed since sluice started.
 	Events          int64   `json:"events"`
 	EventsPerSecond float64 `json:"events_per_second"`
+	// Details are connector-specific counters (Elasticsearch: documents
+	// indexed and deleted, version conflicts, retries).
+	Details any `json:"details,omitempty"`
 }
 
 // ConnectorState is the connector part of a status.

@@ -156,10 +156,10 @@ func (d *Daemon) ConnectorStatus(ctx context.Context, name string) (api.Connecto
 			}
 		}
 	case runtime.SinkStatusSnapshot:
-		out.Events = det.Records
-		if len(det.Positions) > 0 {
-			out.Position = map[string]any{"offsets": det.Positions}
-		}
+		sinkStatus(&out, det)
+	case ESSinkStatus:
+		sinkStatus(&out, det.SinkStatusSnapshot)
+		out.Details = det.Index
 	}
 	if len(out.Position) == 0 {
 		out.Position = nil
@@ -194,13 +194,24 @@ func (d *Daemon) ConnectorStatus(ctx context.Context, name string) (api.Connecto
 	return out, nil
 }
 
+// sinkStatus fills a sink's records and positions.
+func sinkStatus(out *api.ConnectorStatus, det runtime.SinkStatusSnapshot) {
+	out.Events = det.Records
+	if len(det.Positions) > 0 {
+		out.Position = map[string]any{"offsets": det.Positions}
+	}
+}
+
 // events returns a connector's committed event (sink: record) count.
 func (d *Daemon) events(c *connector) int64 {
 	if c.stats != nil {
 		return c.stats.events.Load()
 	}
 	if c.c.Details != nil {
-		if det, ok := c.c.Details().(runtime.SinkStatusSnapshot); ok {
+		switch det := c.c.Details().(type) {
+		case runtime.SinkStatusSnapshot:
+			return det.Records
+		case ESSinkStatus:
 			return det.Records
 		}
 	}
