@@ -149,6 +149,9 @@ func tableLabel(e *change.Event) string {
 	return e.Source.Table
 }
 
+// SetTransform sets the writer's transform (see pipeline.SourceWriter).
+func (mw *meteredWriter) SetTransform(tf pipeline.Transform) { mw.w.SetTransform(tf) }
+
 func (mw *meteredWriter) Heartbeat(ctx context.Context, serverName string, tsMs int64) error {
 	return mw.w.Heartbeat(ctx, serverName, tsMs)
 }

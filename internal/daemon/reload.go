@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/configs"
 	"github.com/sluice-cdc/sluice/internal/runtime"
+	"github.com/sluice-cdc/sluice/transforms"
 )
 
 // Reload applies a new configuration: connectors that were added are
@@ -16,6 +17,9 @@ import (
 // returned. Settings outside the connectors (kafka, api, state_dir, log)
 // need a process restart; a change to them is logged and ignored.
 func (d *Daemon) Reload(cfg *configs.Config) error {
+	if err := transforms.Validate(cfg); err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	d.mu.Lock()

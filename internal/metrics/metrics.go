@@ -64,8 +64,8 @@ func New() *Metrics {
 		m.vecs = append(m.vecs, v)
 		return v
 	}
-	m.sourceRead = cv("sluice_source_events_read_total", "Change events read from the source database.", "connector", "table")
-	m.sourceWritten = cv("sluice_source_events_written_total", "Change events committed to Kafka (in a committed transaction).", "connector", "table")
+	m.sourceRead = cv("sluice_source_events_read_total", "Change events read from the source database (counted before transforms).", "connector", "table")
+	m.sourceWritten = cv("sluice_source_events_written_total", "Change events read from the source whose Kafka transaction committed (counted before transforms, which may drop some).", "connector", "table")
 	m.sourceBatch = hv("sluice_source_batch_events", "Events per committed Kafka transaction of a source.", batchBuckets, "connector")
 	m.sourceCommit = hv("sluice_source_commit_duration_seconds", "Time to commit a source's Kafka transaction.", prometheus.DefBuckets, "connector")
 	m.sourceLag = gv("sluice_source_lag_seconds", "Time between the source database's commit of the last committed event and its commit to Kafka.", "connector")
