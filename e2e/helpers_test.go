@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	goruntime "runtime"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"testing"
@@ -262,4 +264,39 @@ func normalize(v any) any {
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
+}
+
+// heapPeaks are what sampleHeap saw.
+type heapPeaks struct {
+	base, live, inuse uint64 // live heap at the start; peaks of the live heap and of the heap in use
+}
+
+// sampleHeap samples this process's heap every 20 ms until the returned
+// function is called. The live heap (what the last GC found reachable) is
+// what the daemon holds; the heap in use also counts garbage not yet
+// collected, up to twice the live heap with GOGC=100.
+func sampleHeap() (stop func() heapPeaks) {
+	goruntime.GC()
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	p := heapPeaks{base: sample[0].Value.Uint64()}
+	done, out := make(chan struct{}), make(chan heapPeaks)
+	go func() {
+		var m goruntime.MemStats
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				out <- p
+				return
+			case <-tick.C:
+				metrics.Read(sample)
+				p.live = max(p.live, sample[0].Value.Uint64())
+				goruntime.ReadMemStats(&m)
+				p.inuse = max(p.inuse, m.HeapInuse)
+			}
+		}
+	}()
+	return func() heapPeaks { close(done); return <-out }
 }

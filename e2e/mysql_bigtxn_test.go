@@ -7,14 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/sluice-cdc/sluice/internal/harness"
-	sruntime "github.com/sluice-cdc/sluice/internal/runtime"
+	"github.com/sluice-cdc/sluice/internal/runtime"
 	"github.com/sluice-cdc/sluice/sources/mysql"
 )
 
@@ -48,34 +46,7 @@ func TestMySQLLargeTransactionMemory(t *testing.T) {
 	d := runDaemon(t, "kafka: {brokers: ["+addr+"]}\n"+mySourceYAML("big", my.DSN(""), "tables: [app.big]", "snapshot: never"))
 	waitStatus(t, d, "big", time.Minute, myStreaming)
 
-	// The live heap (what the last GC found reachable) is what the daemon
-	// holds; the heap in use also counts garbage not collected yet, up to
-	// twice the live heap with GOGC=100.
-	runtime.GC()
-	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(sample)
-	base := sample[0].Value.Uint64()
-	type peaks struct{ live, inuse uint64 }
-	peak := make(chan peaks)
-	stop := make(chan struct{})
-	go func() {
-		var m runtime.MemStats
-		var p peaks
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				peak <- p
-				return
-			case <-tick.C:
-				metrics.Read(sample)
-				p.live = max(p.live, sample[0].Value.Uint64())
-				runtime.ReadMemStats(&m)
-				p.inuse = max(p.inuse, m.HeapInuse)
-			}
-		}
-	}()
+	stopSampling := sampleHeap()
 
 	start := time.Now()
 	c := myConn(t, my, "app")
@@ -88,15 +59,14 @@ func TestMySQLLargeTransactionMemory(t *testing.T) {
 	_, err = c.Execute("COMMIT")
 	must(t, err)
 	wrote := time.Since(start)
-	waitStatus(t, d, "big", 8*time.Minute, func(st sruntime.Status) bool {
+	waitStatus(t, d, "big", 8*time.Minute, func(st runtime.Status) bool {
 		s, ok := st.Details.(mysql.StatusSnapshot)
 		return ok && s.Events >= int64(rows)
 	})
 	el := time.Since(start)
-	close(stop)
-	p := <-peak
+	p := stopSampling()
 	t.Logf("one transaction of %d rows × %d bytes (%d MB): written in %.1fs, streamed to Kafka after %.1fs; live heap %d MB before, peak %d MB; heap in use peak %d MB",
-		rows, rowBytes, mb, wrote.Seconds(), el.Seconds(), base>>20, p.live>>20, p.inuse>>20)
+		rows, rowBytes, mb, wrote.Seconds(), el.Seconds(), p.base>>20, p.live>>20, p.inuse>>20)
 	if limit := uint64(100 << 20); p.live > limit {
 		t.Errorf("live heap peaked at %d MB while streaming a %d MB transaction; want under %d MB", p.live>>20, mb, limit>>20)
 	}

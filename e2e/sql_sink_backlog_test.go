@@ -8,8 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"testing"
 	"time"
@@ -17,7 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	sruntime "github.com/sluice-cdc/sluice/internal/runtime"
+	"github.com/sluice-cdc/sluice/internal/runtime"
 )
 
 // TestSQLSinkBacklogMemory lets a SQL sink (SQLite target) drain a backlog
@@ -74,40 +72,19 @@ func TestSQLSinkBacklogMemory(t *testing.T) {
 	must(t, cl.Flush(ctx))
 	t.Logf("backlog: %d records, %d MB, produced in %.1fs", n, bytesOut>>20, time.Since(produceStart).Seconds())
 
-	runtime.GC()
-	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(sample)
-	base := sample[0].Value.Uint64()
-	peak := make(chan uint64)
-	stop := make(chan struct{})
-	go func() {
-		var p uint64
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				peak <- p
-				return
-			case <-tick.C:
-				metrics.Read(sample)
-				p = max(p, sample[0].Value.Uint64())
-			}
-		}
-	}()
+	stopSampling := sampleHeap()
 	path := filepath.Join(t.TempDir(), "backlog.db")
 	start := time.Now()
 	d := runDaemon(t, fmt.Sprintf("kafka: {brokers: [%s]}\nsinks:\n  - {name: backlog, type: sql, topics: [backlog.items], dsn: \"sqlite://%s\", insert_mode: insert}\n", addr, path))
-	waitStatus(t, d, "backlog", 8*time.Minute, func(st sruntime.Status) bool {
-		s, ok := st.Details.(sruntime.SinkStatusSnapshot)
+	waitStatus(t, d, "backlog", 8*time.Minute, func(st runtime.Status) bool {
+		s, ok := st.Details.(runtime.SinkStatusSnapshot)
 		return ok && s.Records >= int64(n)
 	})
 	el := time.Since(start)
-	close(stop)
-	p := <-peak
-	t.Logf("drained %d records in %.1fs (%.0f rows/s into SQLite); live heap %d MB before, peak %d MB", n, el.Seconds(), float64(n)/el.Seconds(), base>>20, p>>20)
-	if limit := uint64(96 << 20); p > limit {
-		t.Errorf("live heap peaked at %d MB while draining a %d MB backlog; want under %d MB", p>>20, bytesOut>>20, limit>>20)
+	p := stopSampling()
+	t.Logf("drained %d records in %.1fs (%.0f rows/s into SQLite); live heap %d MB before, peak %d MB", n, el.Seconds(), float64(n)/el.Seconds(), p.base>>20, p.live>>20)
+	if limit := uint64(96 << 20); p.live > limit {
+		t.Errorf("live heap peaked at %d MB while draining a %d MB backlog; want under %d MB", p.live>>20, bytesOut>>20, limit>>20)
 	}
 	db, err := stdsql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	must(t, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-cdc/sluice/internal/daemon"
 	"github.com/sluice-cdc/sluice/internal/harness"
 )
 
@@ -71,6 +72,14 @@ func TestSQLSinkTypes(t *testing.T) {
 			"c_tstz": "2024-02-29 12:14:15.250000", "c_bytea": "00FF10"},
 		"sqlite": {},
 	}
+	checkTypeRows(t, ctx, d, targets, common, want, map[string]bool{"c_bytea": true}, "c_int2")
+}
+
+// checkTypeRows reads every column of rows 1 and 2 (all types) and 3 (all
+// NULL) of table types back from each target as text and compares them
+// with want[target][col], else common[col]; bin columns are read as hex.
+func checkTypeRows(t *testing.T, ctx context.Context, d *daemon.Daemon, targets []*sqlTarget, common map[string]string, want map[string]map[string]string, bin map[string]bool, probe string) {
+	t.Helper()
 	var cols []string
 	for c := range common {
 		cols = append(cols, c)
@@ -83,12 +92,12 @@ func TestSQLSinkTypes(t *testing.T) {
 				q = fmt.Sprintf(`SELECT "%s"::text FROM types WHERE id = %d`, col, id)
 			case "mariadb":
 				q = fmt.Sprintf("SELECT CAST(`%s` AS CHAR) FROM types WHERE id = %d", col, id)
-				if col == "c_bytea" {
+				if bin[col] {
 					q = fmt.Sprintf("SELECT HEX(`%s`) FROM types WHERE id = %d", col, id)
 				}
 			default:
 				q = fmt.Sprintf(`SELECT CAST("%s" AS TEXT) FROM types WHERE id = %d`, col, id)
-				if col == "c_bytea" {
+				if bin[col] {
 					q = fmt.Sprintf(`SELECT CASE WHEN "%[1]s" IS NULL THEN NULL ELSE lower(hex("%[1]s")) END FROM types WHERE id = %d`, col, id)
 				}
 			}
@@ -99,9 +108,8 @@ func TestSQLSinkTypes(t *testing.T) {
 			}
 			return v.String, err
 		}
-		deadline := time.Now().Add(time.Minute)
-		for {
-			_, err := read(3, "c_int2")
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+			_, err := read(3, probe)
 			if err == nil {
 				break
 			}
@@ -109,7 +117,6 @@ func TestSQLSinkTypes(t *testing.T) {
 				st, _ := d.Supervisor().Status("types-" + tg.name)
 				t.Fatalf("%s: rows did not arrive: %v; status %+v", tg.name, err, st)
 			}
-			time.Sleep(100 * time.Millisecond)
 		}
 		var bad []string
 		for _, col := range cols {
@@ -125,6 +132,7 @@ func TestSQLSinkTypes(t *testing.T) {
 			}
 		}
 		if len(bad) > 0 {
+			sort.Strings(bad)
 			t.Errorf("%s:\n%s", tg.name, strings.Join(bad, "\n"))
 		}
 	}
@@ -185,65 +193,7 @@ func TestSQLSinkMySQLTypes(t *testing.T) {
 			"c_ts": "2024-02-29 13:14:15.250000", "c_time": "13:14:15.000001"},
 		"sqlite": {"c_ts": "2024-02-29T13:14:15.25Z"}, // the same instant, in RFC 3339 without trailing zeros
 	}
-	var cols []string
-	for c := range common {
-		cols = append(cols, c)
-	}
-	bin := map[string]bool{"c_bit10": true, "c_blob": true, "c_varbin": true}
-	for _, tg := range targets {
-		read := func(id int, col string) (string, error) {
-			var q string
-			switch tg.name {
-			case "postgres":
-				q = fmt.Sprintf(`SELECT "%s"::text FROM types WHERE id = %d`, col, id)
-			case "mariadb":
-				q = fmt.Sprintf("SELECT CAST(`%s` AS CHAR) FROM types WHERE id = %d", col, id)
-				if bin[col] {
-					q = fmt.Sprintf("SELECT HEX(`%s`) FROM types WHERE id = %d", col, id)
-				}
-			default:
-				q = fmt.Sprintf(`SELECT CAST("%s" AS TEXT) FROM types WHERE id = %d`, col, id)
-				if bin[col] {
-					q = fmt.Sprintf(`SELECT CASE WHEN "%[1]s" IS NULL THEN NULL ELSE lower(hex("%[1]s")) END FROM types WHERE id = %d`, col, id)
-				}
-			}
-			var v stdsql.NullString
-			err := tg.db.QueryRowContext(ctx, q).Scan(&v)
-			if !v.Valid {
-				return "<null>", err
-			}
-			return v.String, err
-		}
-		deadline := time.Now().Add(time.Minute)
-		for {
-			_, err := read(3, "c_tiny")
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				st, _ := d.Supervisor().Status("types-" + tg.name)
-				t.Fatalf("%s: rows did not arrive: %v; status %+v", tg.name, err, st)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		var bad []string
-		for _, col := range cols {
-			w, ok := want[tg.name][col]
-			if !ok {
-				w = common[col]
-			}
-			for id, wv := range map[int]string{1: w, 2: w, 3: "<null>"} {
-				got, err := read(id, col)
-				if err != nil || got != wv {
-					bad = append(bad, fmt.Sprintf("row %d %s = %q (%v), want %q", id, col, got, err, wv))
-				}
-			}
-		}
-		if len(bad) > 0 {
-			sort.Strings(bad)
-			t.Errorf("%s:\n%s", tg.name, strings.Join(bad, "\n"))
-		}
-	}
+	checkTypeRows(t, ctx, d, targets, common, want, map[string]bool{"c_bit10": true, "c_blob": true, "c_varbin": true}, "c_tiny")
 }
 
 // TestSQLSinkSchemaChangeEvolves: a sink that also reads the source's

@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/big"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sluice-cdc/sluice/change"
 )
@@ -69,7 +66,7 @@ func appendDocument(dst []byte, row *change.Struct) ([]byte, error) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, f.Name)
+		dst = change.AppendJSONString(dst, f.Name)
 		dst = append(dst, ':')
 		var v any
 		if i < len(row.Values) {
@@ -99,7 +96,7 @@ func appendValue(dst []byte, s *change.Schema, v any) ([]byte, error) {
 			return nil, fmt.Errorf("decimal: unexpected %T", v)
 		}
 		scale, _ := strconv.Atoi(s.Parameters[change.DecimalScaleParam])
-		return append(dst, formatDecimal(change.DecimalFromBytes(b), scale)...), nil
+		return append(dst, change.FormatDecimal(change.DecimalFromBytes(b), scale)...), nil
 	case change.VariableScaleDecimalName:
 		st, ok := v.(*change.Struct)
 		if !ok {
@@ -107,20 +104,20 @@ func appendValue(dst []byte, s *change.Schema, v any) ([]byte, error) {
 		}
 		sc, _ := st.Get("scale")
 		val, _ := st.Get("value")
-		scale, ok1 := asInt(sc)
+		scale, ok1 := change.AsInt64(sc)
 		b, ok2 := val.([]byte)
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("variable scale decimal: unexpected %v", st.Values)
 		}
-		return append(dst, formatDecimal(change.DecimalFromBytes(b), int(scale))...), nil
+		return append(dst, change.FormatDecimal(change.DecimalFromBytes(b), int(scale))...), nil
 	case change.DateName, change.ConnectDateName:
-		n, ok := asInt(v)
+		n, ok := change.AsInt64(v)
 		if !ok {
 			return nil, fmt.Errorf("date: unexpected %T", v)
 		}
-		return appendString(dst, formatDate(time.Unix(n*86400, 0).UTC())), nil
+		return change.AppendJSONString(dst, formatDate(time.Unix(n*86400, 0).UTC())), nil
 	case change.TimestampName, change.ConnectTimestampName, change.MicroTimestampName, change.NanoTimestampName:
-		n, ok := asInt(v)
+		n, ok := change.AsInt64(v)
 		if !ok {
 			return nil, fmt.Errorf("timestamp: unexpected %T", v)
 		}
@@ -133,9 +130,9 @@ func appendValue(dst []byte, s *change.Schema, v any) ([]byte, error) {
 		default:
 			t = time.UnixMilli(n)
 		}
-		return appendString(dst, formatTimestamp(t.UTC())), nil
+		return change.AppendJSONString(dst, formatTimestamp(t.UTC())), nil
 	case change.TimeName, change.ConnectTimeName, change.MicroTimeName, change.NanoTimeName:
-		n, ok := asInt(v)
+		n, ok := change.AsInt64(v)
 		if !ok {
 			return nil, fmt.Errorf("time: unexpected %T", v)
 		}
@@ -145,7 +142,7 @@ func appendValue(dst []byte, s *change.Schema, v any) ([]byte, error) {
 		case change.NanoTimeName:
 			n /= 1000
 		}
-		return appendString(dst, formatTimeOfDay(n)), nil
+		return change.AppendJSONString(dst, change.FormatTimeOfDay(n)), nil
 	case change.JSONName:
 		// Kept as the JSON text: arbitrary documents would clash with
 		// one another in a mapping.
@@ -168,7 +165,7 @@ func appendValue(dst []byte, s *change.Schema, v any) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(dst, x), nil
 	case string:
-		return appendString(dst, x), nil
+		return change.AppendJSONString(dst, x), nil
 	case []byte:
 		dst = append(dst, '"')
 		dst = base64.StdEncoding.AppendEncode(dst, x)
@@ -196,7 +193,7 @@ func appendValue(dst []byte, s *change.Schema, v any) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, k)
+			dst = change.AppendJSONString(dst, k)
 			dst = append(dst, ':')
 			var err error
 			if dst, err = appendValue(dst, s.Values, x[k]); err != nil {
@@ -225,46 +222,6 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 	return strconv.AppendFloat(dst, f, 'g', -1, bits)
 }
 
-func asInt(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int8:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case int64:
-		return x, true
-	case int:
-		return int64(x), true
-	case float64: // schemaless values are inferred as float64
-		if x == math.Trunc(x) {
-			return int64(x), true
-		}
-	}
-	return 0, false
-}
-
-// formatDecimal writes unscaled × 10^-scale in plain notation.
-func formatDecimal(unscaled *big.Int, scale int) string {
-	if scale <= 0 {
-		if scale < 0 {
-			unscaled = new(big.Int).Mul(unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-scale)), nil))
-		}
-		return unscaled.String()
-	}
-	neg := unscaled.Sign() < 0
-	digits := new(big.Int).Abs(unscaled).String()
-	if len(digits) <= scale {
-		digits = strings.Repeat("0", scale-len(digits)+1) + digits
-	}
-	out := digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
-	if neg {
-		out = "-" + out
-	}
-	return out
-}
-
 // formatDate writes a date as yyyy-MM-dd (strict_date_optional_time); years
 // outside 0..9999 get a sign and at least 4 digits.
 func formatDate(t time.Time) string {
@@ -283,68 +240,4 @@ func formatTimestamp(t time.Time) string {
 		return t.Format("2006-01-02T15:04:05.999999999Z")
 	}
 	return formatDate(t) + t.Format("T15:04:05.999999999Z")
-}
-
-// formatTimeOfDay writes µs past midnight as HH:MM:SS[.ffffff].
-func formatTimeOfDay(us int64) string {
-	h := us / 3_600_000_000
-	m := us / 60_000_000 % 60
-	s := us / 1_000_000 % 60
-	f := us % 1_000_000
-	out := fmt.Sprintf("%02d:%02d:%02d", h, m, s)
-	if f != 0 {
-		out += strings.TrimRight(fmt.Sprintf(".%06d", f), "0")
-	}
-	return out
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

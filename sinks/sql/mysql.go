@@ -89,7 +89,7 @@ func (mysqlDialect) bind(v any) any {
 	case zonedTimestampValue:
 		return formatDateTime(time.Time(x))
 	case timeValue:
-		return formatTimeOfDay(int64(x))
+		return change.FormatTimeOfDay(int64(x))
 	case zonedTimeValue:
 		return string(x)
 	case durationValue:

@@ -82,7 +82,7 @@ func (postgres) bind(v any) any {
 	case zonedTimestampValue:
 		return time.Time(x)
 	case timeValue:
-		return formatTimeOfDay(int64(x))
+		return change.FormatTimeOfDay(int64(x))
 	case zonedTimeValue:
 		return string(x)
 	case durationValue:

@@ -306,11 +306,11 @@ func TestFormatDecimal(t *testing.T) {
 		{"123456789012345678901234567890", 10, "12345678901234567890.1234567890"},
 	} {
 		v, _ := new(big.Int).SetString(c.unscaled, 10)
-		if got := formatDecimal(v, c.scale); got != c.want {
-			t.Errorf("formatDecimal(%s, %d) = %s, want %s", c.unscaled, c.scale, got, c.want)
+		if got := change.FormatDecimal(v, c.scale); got != c.want {
+			t.Errorf("change.FormatDecimal(%s, %d) = %s, want %s", c.unscaled, c.scale, got, c.want)
 		}
 	}
-	if got := formatTimeOfDay(24 * 3600 * 1_000_000); got != "24:00:00" {
+	if got := change.FormatTimeOfDay(24 * 3600 * 1_000_000); got != "24:00:00" {
 		t.Errorf("24:00 = %s", got)
 	}
 	if !strings.HasPrefix(sqliteDSN("sqlite:///tmp/x.db"), "file:/tmp/x.db?") {

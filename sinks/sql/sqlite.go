@@ -55,7 +55,7 @@ func (sqliteDialect) bind(v any) any {
 	case zonedTimestampValue:
 		return time.Time(x).Format("2006-01-02T15:04:05.999999Z")
 	case timeValue:
-		return formatTimeOfDay(int64(x))
+		return change.FormatTimeOfDay(int64(x))
 	case zonedTimeValue:
 		return string(x)
 	case durationValue:

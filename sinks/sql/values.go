@@ -4,10 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math"
-	"math/big"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sluice-cdc/sluice/change"
@@ -126,7 +123,7 @@ func neutral(s *change.Schema, v any) (any, error) {
 			return nil, fmt.Errorf("decimal: unexpected %T", v)
 		}
 		_, scale := decimalParams(s)
-		return decimalText(formatDecimal(change.DecimalFromBytes(b), scale)), nil
+		return decimalText(change.FormatDecimal(change.DecimalFromBytes(b), scale)), nil
 	case kVarDecimal:
 		st, ok := v.(*change.Struct)
 		if !ok {
@@ -134,20 +131,20 @@ func neutral(s *change.Schema, v any) (any, error) {
 		}
 		sc, _ := st.Get("scale")
 		val, _ := st.Get("value")
-		scale, ok1 := asInt(sc)
+		scale, ok1 := change.AsInt64(sc)
 		b, ok2 := val.([]byte)
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("variable scale decimal: unexpected %v", st.Values)
 		}
-		return decimalText(formatDecimal(change.DecimalFromBytes(b), int(scale))), nil
+		return decimalText(change.FormatDecimal(change.DecimalFromBytes(b), int(scale))), nil
 	case kDate:
-		n, ok := asInt(v)
+		n, ok := change.AsInt64(v)
 		if !ok {
 			return nil, fmt.Errorf("date: unexpected %T", v)
 		}
 		return dateValue(time.Unix(n*86400, 0).UTC()), nil
 	case kTime:
-		n, ok := asInt(v)
+		n, ok := change.AsInt64(v)
 		if !ok {
 			return nil, fmt.Errorf("time: unexpected %T", v)
 		}
@@ -159,7 +156,7 @@ func neutral(s *change.Schema, v any) (any, error) {
 		}
 		return timeValue(n), nil
 	case kTimestamp:
-		n, ok := asInt(v)
+		n, ok := change.AsInt64(v)
 		if !ok {
 			return nil, fmt.Errorf("timestamp: unexpected %T", v)
 		}
@@ -190,7 +187,7 @@ func neutral(s *change.Schema, v any) (any, error) {
 		}
 		return zonedTimeValue(str), nil
 	case kDuration:
-		n, ok := asInt(v)
+		n, ok := change.AsInt64(v)
 		if !ok {
 			return nil, fmt.Errorf("duration: unexpected %T", v)
 		}
@@ -231,44 +228,6 @@ func neutral(s *change.Schema, v any) (any, error) {
 		return x, nil
 	}
 	return nil, fmt.Errorf("unexpected %T for %s", v, s.Type)
-}
-
-func asInt(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int8:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case int64:
-		return x, true
-	case float64: // schemaless: inferred
-		if x == math.Trunc(x) {
-			return int64(x), true
-		}
-	}
-	return 0, false
-}
-
-// formatDecimal writes unscaled × 10^-scale in plain notation.
-func formatDecimal(unscaled *big.Int, scale int) string {
-	if scale <= 0 {
-		if scale < 0 {
-			unscaled = new(big.Int).Mul(unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-scale)), nil))
-		}
-		return unscaled.String()
-	}
-	neg := unscaled.Sign() < 0
-	digits := new(big.Int).Abs(unscaled).String()
-	if len(digits) <= scale {
-		digits = strings.Repeat("0", scale-len(digits)+1) + digits
-	}
-	out := digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
-	if neg {
-		out = "-" + out
-	}
-	return out
 }
 
 // plain converts a physical value into JSON-marshalable plain Go values.
@@ -320,19 +279,6 @@ func plain(s *change.Schema, v any) any {
 		return g
 	}
 	return v
-}
-
-// formatTimeOfDay writes µs past midnight as HH:MM:SS[.ffffff].
-func formatTimeOfDay(us int64) string {
-	h := us / 3_600_000_000
-	m := us / 60_000_000 % 60
-	s := us / 1_000_000 % 60
-	f := us % 1_000_000
-	out := fmt.Sprintf("%02d:%02d:%02d", h, m, s)
-	if f != 0 {
-		out += strings.TrimRight(fmt.Sprintf(".%06d", f), "0")
-	}
-	return out
 }
 
 // formatDateTime writes t (UTC) as YYYY-MM-DD HH:MM:SS[.ffffff].

@@ -1,4 +1,4 @@
-package elasticsearch
+package change
 
 import (
 	"encoding/json"
@@ -12,10 +12,10 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		b := appendString(nil, s)
+		b := AppendJSONString(nil, s)
 		var got string
 		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatalf("appendString(%q) = %s: %v", s, b, err)
+			t.Fatalf("AppendJSONString(%q) = %s: %v", s, b, err)
 		}
 		// encoding/json replaces each invalid byte the same way.
 		ref, _ := json.Marshal(s)
@@ -24,7 +24,7 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatal(err)
 		}
 		if got != want {
-			t.Fatalf("appendString(%q) decodes to %q, want %q", s, got, want)
+			t.Fatalf("AppendJSONString(%q) decodes to %q, want %q", s, got, want)
 		}
 	})
 }

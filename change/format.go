@@ -1,0 +1,71 @@
+package change
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"strings"
+)
+
+// Helpers for writers that turn physical Connect values into other
+// representations (the sinks).
+
+// AsInt64 returns an integer value of any Go integer type, or a float64
+// without a fraction (schemaless JSON numbers decode as float64).
+func AsInt64(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int8:
+		return int64(x), true
+	case int16:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	case float64:
+		if x == math.Trunc(x) {
+			return int64(x), true
+		}
+	}
+	return 0, false
+}
+
+// FormatDecimal writes unscaled × 10^-scale in plain notation ("-12.340").
+func FormatDecimal(unscaled *big.Int, scale int) string {
+	if scale <= 0 {
+		if scale < 0 {
+			unscaled = new(big.Int).Mul(unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-scale)), nil))
+		}
+		return unscaled.String()
+	}
+	neg := unscaled.Sign() < 0
+	digits := new(big.Int).Abs(unscaled).String()
+	if len(digits) <= scale {
+		digits = strings.Repeat("0", scale-len(digits)+1) + digits
+	}
+	out := digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+// FormatTimeOfDay writes µs past midnight as HH:MM:SS[.ffffff] (trailing
+// zeros of the fraction dropped).
+func FormatTimeOfDay(us int64) string {
+	h := us / 3_600_000_000
+	m := us / 60_000_000 % 60
+	s := us / 1_000_000 % 60
+	f := us % 1_000_000
+	out := fmt.Sprintf("%02d:%02d:%02d", h, m, s)
+	if f != 0 {
+		out += strings.TrimRight(fmt.Sprintf(".%06d", f), "0")
+	}
+	return out
+}
+
+// AppendJSONString appends s as a JSON string, escaped as the JSON
+// converter escapes; invalid UTF-8 becomes U+FFFD.
+func AppendJSONString(dst []byte, s string) []byte { return appendString(dst, s) }
