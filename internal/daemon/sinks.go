@@ -16,85 +16,72 @@ import (
 
 // sinkConnector builds a sink connector from its configuration.
 func (d *Daemon) sinkConnector(sc *configs.Sink) (runtime.Connector, error) {
+	chain, err := transforms.Compile(sc.Transforms)
+	if err != nil {
+		return runtime.Connector{}, fmt.Errorf("sink %s: %w", sc.Name, err)
+	}
+	log := d.log.With("connector", sc.Name)
+	// What every sink task shares; the cases add their own.
+	task := runtime.SinkOptions{
+		Name:            sc.Name,
+		Topics:          sc.Topics,
+		ErrorsTolerance: sc.ErrorsTolerance,
+		DeadLetterTopic: sc.ErrorsDeadLetterQueueTopicName,
+		Transform:       sinkTransform(chain),
+		Logger:          log,
+	}
+	status := &runtime.SinkStatus{}
+	var (
+		open    func(ctx context.Context) (runtime.SinkWriter, error)
+		details = status.Snapshot
+	)
 	switch sc.Type {
 	case configs.SinkSQL:
-		chain, err := transforms.Compile(sc.Transforms)
-		if err != nil {
-			return runtime.Connector{}, fmt.Errorf("sink %s: %w", sc.Name, err)
-		}
-		log := d.log.With("connector", sc.Name)
 		opts := SQLSinkOptions(sc)
 		opts.Logger = log
 		if err := opts.Validate(); err != nil {
 			return runtime.Connector{}, fmt.Errorf("sink %s: %w", sc.Name, err)
 		}
-		status := &runtime.SinkStatus{}
-		open := func(ctx context.Context) (runtime.SinkWriter, error) {
+		task.BatchSize = sc.BatchSize
+		open = func(ctx context.Context) (runtime.SinkWriter, error) {
 			s, err := sqlsink.Open(ctx, opts)
 			if err != nil {
 				return nil, err
 			}
 			return sqlWriter{s}, nil
 		}
-		return runtime.Connector{
-			Name: sc.Name,
-			Kind: "sink",
-			Type: sc.Type,
-			Run: runtime.SinkTask(d.env, runtime.SinkOptions{
-				Name:            sc.Name,
-				Topics:          sc.Topics,
-				BatchSize:       sc.BatchSize,
-				ErrorsTolerance: sc.ErrorsTolerance,
-				DeadLetterTopic: sc.ErrorsDeadLetterQueueTopicName,
-				Transform:       sinkTransform(chain),
-				Logger:          log,
-			}, status, open),
-			Details: status.Snapshot,
-		}, nil
 	case configs.SinkElasticsearch:
-		chain, err := transforms.Compile(sc.Transforms)
-		if err != nil {
-			return runtime.Connector{}, fmt.Errorf("sink %s: %w", sc.Name, err)
-		}
-		log := d.log.With("connector", sc.Name)
 		opts := ElasticsearchSinkOptions(sc)
 		opts.Logger = log
 		opts.Counters = &essink.Counters{}
 		if err := opts.Validate(); err != nil {
 			return runtime.Connector{}, fmt.Errorf("sink %s: %w", sc.Name, err)
 		}
-		status := &runtime.SinkStatus{}
-		details := func() any {
+		task.BatchSize = max(sc.BulkMaxActions, 1) * max(sc.Concurrency, 1)
+		task.Linger = time.Duration(sc.BulkFlushInterval)
+		// A fetch as large as a bulk request or more, so that one poll
+		// fills the batch.
+		task.FetchMaxPartitionBytes = int32(min(max(sc.BulkMaxBytes*int64(max(sc.Concurrency, 1)), 1<<20), 64<<20))
+		details = func() any {
 			return ESSinkStatus{SinkStatusSnapshot: status.Snapshot().(runtime.SinkStatusSnapshot), Index: opts.Counters.Snapshot()}
 		}
-		open := func(ctx context.Context) (runtime.SinkWriter, error) {
+		open = func(ctx context.Context) (runtime.SinkWriter, error) {
 			s, err := essink.Open(ctx, opts)
 			if err != nil {
 				return nil, err
 			}
 			return esWriter{s}, nil
 		}
-		return runtime.Connector{
-			Name: sc.Name,
-			Kind: "sink",
-			Type: sc.Type,
-			Run: runtime.SinkTask(d.env, runtime.SinkOptions{
-				Name:      sc.Name,
-				Topics:    sc.Topics,
-				BatchSize: max(sc.BulkMaxActions, 1) * max(sc.Concurrency, 1),
-				Linger:    time.Duration(sc.BulkFlushInterval),
-				// A fetch as large as a bulk request or more, so that one
-				// poll fills the batch.
-				FetchMaxPartitionBytes: int32(min(max(sc.BulkMaxBytes*int64(max(sc.Concurrency, 1)), 1<<20), 64<<20)),
-				ErrorsTolerance:        sc.ErrorsTolerance,
-				DeadLetterTopic:        sc.ErrorsDeadLetterQueueTopicName,
-				Transform:              sinkTransform(chain),
-				Logger:                 log,
-			}, status, open),
-			Details: details,
-		}, nil
+	default:
+		return runtime.Connector{}, fmt.Errorf("sink %s: unknown sink type %q", sc.Name, sc.Type)
 	}
-	return runtime.Connector{}, fmt.Errorf("sink %s: unknown sink type %q", sc.Name, sc.Type)
+	return runtime.Connector{
+		Name:    sc.Name,
+		Kind:    "sink",
+		Type:    sc.Type,
+		Run:     runtime.SinkTask(d.env, task, status, open),
+		Details: details,
+	}, nil
 }
 
 // ElasticsearchSinkOptions maps an elasticsearch sink's configuration onto
