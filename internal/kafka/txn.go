@@ -229,15 +229,10 @@ func (w *TxnWriter) filtered(ctx context.Context, r *kgo.Record) (bool, error) {
 			drop = true
 		}
 	}
-	for len(w.filter) > 0 && w.filter[0].remaining <= 0 {
-		w.filter = w.filter[1:]
-	}
+	// Windows are counted from the same offset but may differ in length.
+	w.filter = slices.DeleteFunc(w.filter, func(f window) bool { return f.remaining <= 0 })
 	return drop, nil
 }
-
-// Filtering reports whether records are still being checked against an
-// earlier, partly committed transaction.
-func (w *TxnWriter) Filtering() bool { return len(w.filter) > 0 }
 
 func (w *TxnWriter) begin() error {
 	if w.inTxn {
