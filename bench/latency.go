@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluice-cdc/sluice/sources/postgres"
+)
+
+// latencyStats are end-to-end latencies in milliseconds.
+type latencyStats struct {
+	Events int     `json:"events"`
+	P50    float64 `json:"p50_ms"`
+	P99    float64 `json:"p99_ms"`
+	Max    float64 `json:"max_ms"`
+}
+
+func newLatencyStats(ms []float64) *latencyStats {
+	slices.Sort(ms)
+	q := func(p float64) float64 { return ms[min(len(ms)-1, int(math.Ceil(p*float64(len(ms))))-1)] }
+	return &latencyStats{Events: len(ms), P50: q(0.50), P99: q(0.99), Max: ms[len(ms)-1]}
+}
+
+// latencyValue is the part of a change record the latency consumer reads.
+type latencyValue struct {
+	Payload struct {
+		After *struct {
+			TsUs int64 `json:"ts_us"`
+		} `json:"after"`
+		Source struct {
+			TsMs int64 `json:"ts_ms"`
+			TsUs int64 `json:"ts_us"`
+		} `json:"source"`
+	} `json:"payload"`
+}
+
+// writtenAt is when the change was made: the row's ts_us column
+// (clock_timestamp() in the writing statement) for inserts and updates,
+// the source's commit timestamp for deletes.
+func (v latencyValue) writtenAt() (time.Time, bool) {
+	switch p := v.Payload; {
+	case p.After != nil && p.After.TsUs > 0:
+		return time.UnixMicro(p.After.TsUs), true
+	case p.Source.TsUs > 0:
+		return time.UnixMicro(p.Source.TsUs), true
+	case p.Source.TsMs > 0:
+		return time.UnixMilli(p.Source.TsMs), true
+	}
+	return time.Time{}, false
+}
+
+// benchLatency runs the streaming workload at a fixed rate through sluice
+// and measures, in a read_committed consumer, how long after the write
+// each change became readable in Kafka.
+func benchLatency(ctx context.Context, e *env) ([]result, error) {
+	const db, name = "lat", "lat"
+	if err := preparePGStream(ctx, e.pg, db, "sluice_"+name); err != nil {
+		return nil, err
+	}
+	broker, err := newBroker()
+	if err != nil {
+		return nil, err
+	}
+	defer broker.Close()
+	r, err := e.startSluice(ctx, broker.Addr(), pgStreamYAML(name, e.pg.DSN(db), true))
+	if err != nil {
+		return nil, err
+	}
+	defer r.stop()
+	if _, err := r.waitFor(ctx, name, func(st status) (bool, error) {
+		return details[postgres.StatusSnapshot](st).State == "streaming", st.failed()
+	}); err != nil {
+		return nil, err
+	}
+	cl, err := consumer(broker.Addr(), name+".public.orders", name+".public.bench_marker")
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+
+	type consumed struct {
+		ms  []float64
+		err error
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	got := make(chan consumed, 1)
+	go func() {
+		var c consumed
+		var markerAt time.Time
+		for markerAt.IsZero() || time.Since(markerAt) < 300*time.Millisecond {
+			// Short polls: after the marker, an empty poll ends the loop.
+			pctx, pcancel := context.WithTimeout(cctx, 100*time.Millisecond)
+			fs := cl.PollFetches(pctx)
+			pcancel()
+			now := time.Now()
+			if cctx.Err() != nil {
+				c.err = fmt.Errorf("latency consumer: the marker was not consumed: %w", cctx.Err())
+				break
+			}
+			fs.EachError(func(t string, p int32, err error) {
+				if !errors.Is(err, context.DeadlineExceeded) {
+					c.err = fmt.Errorf("consume %s/%d: %w", t, p, err)
+				}
+			})
+			for _, rec := range fs.Records() {
+				if strings.HasSuffix(rec.Topic, ".bench_marker") {
+					markerAt = now
+					continue
+				}
+				if rec.Value == nil {
+					continue // tombstone
+				}
+				var v latencyValue
+				if err := json.Unmarshal(rec.Value, &v); err != nil {
+					c.err = fmt.Errorf("decode %s@%d: %w", rec.Topic, rec.Offset, err)
+				}
+				if at, ok := v.writtenAt(); ok {
+					c.ms = append(c.ms, float64(now.Sub(at).Microseconds())/1000)
+				}
+			}
+			if c.err != nil {
+				break
+			}
+		}
+		got <- c
+	}()
+
+	secs := max(int(e.sz.LatencyFor.Seconds()), 1)
+	logf("latency: %d transactions/s for %ds through sluice", e.sz.LatencyRate, secs)
+	start := time.Now()
+	n, err := e.pgbench(ctx, db, "-c", "2", "-j", "2", "-R", strconv.Itoa(e.sz.LatencyRate), "-T", strconv.Itoa(secs))
+	el := time.Since(start)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pgMarker(ctx, e.pg, db); err != nil {
+		return nil, err
+	}
+	var c consumed
+	select {
+	case c = <-got:
+	case <-time.After(2 * time.Minute):
+		cancel()
+		c = <-got
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	if len(c.ms) == 0 {
+		return nil, fmt.Errorf("latency: no change consumed of %d transactions", n)
+	}
+	u, err := procUsage(r.cmd.Process.Pid)
+	if err != nil {
+		return nil, err
+	}
+	u.Elapsed = el
+	res := result{Scenario: fmt.Sprintf("PG latency at %d tx/s, commit → readable (read_committed)", e.sz.LatencyRate),
+		Units: int64(len(c.ms)), Unit: "events", SluiceSec: el.Seconds(), SluiceRate: float64(n) / el.Seconds(),
+		Latency: newLatencyStats(c.ms), Note: fmt.Sprintf("%d transactions", n)}
+	res.setUsage(u, int64(len(c.ms)))
+	return []result{res}, nil
+}

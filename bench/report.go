@@ -1,0 +1,157 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strings"
+	"time"
+)
+
+// Targets of issue 10.
+const (
+	targetStreaming = 0.70 // PG/MySQL streaming, of the baseline's rate
+	targetSnapshot  = 0.50
+	targetSink      = 0.50
+	targetP99       = 100 * time.Millisecond
+	targetRSS       = 150 << 20
+)
+
+// result is one scenario's measurement beside its baseline.
+type result struct {
+	Scenario     string  `json:"scenario"`
+	Units        int64   `json:"units"`
+	Unit         string  `json:"unit"`
+	SluiceSec    float64 `json:"sluice_seconds"`
+	BaselineSec  float64 `json:"baseline_seconds,omitempty"`
+	SluiceRate   float64 `json:"sluice_per_second"`
+	BaselineRate float64 `json:"baseline_per_second,omitempty"`
+	Ratio        float64 `json:"ratio,omitempty"`
+	MinRatio     float64 `json:"target_ratio,omitempty"`
+	Baseline     string  `json:"baseline,omitempty"`
+	// Footprint of the sluice process (a separate process; the broker runs
+	// in the bench process and is not counted).
+	SluiceCPU     float64 `json:"sluice_cpu_seconds"`
+	CPUPerMillion float64 `json:"cpu_seconds_per_million"`
+	PeakRSS       int64   `json:"peak_rss_bytes"`
+	// Latency scenario only.
+	Latency *latencyStats `json:"latency,omitempty"`
+	Note    string        `json:"note,omitempty"`
+}
+
+// newResult is a throughput row: sluice's run beside the baseline's time
+// for the same units.
+func newResult(name string, units int64, unit string, u usage, base time.Duration, baseline string, minRatio float64) result {
+	r := result{Scenario: name, Units: units, Unit: unit, SluiceSec: u.Elapsed.Seconds(), BaselineSec: base.Seconds(),
+		Baseline: baseline, MinRatio: minRatio}
+	r.SluiceRate = float64(units) / u.Elapsed.Seconds()
+	r.BaselineRate = float64(units) / base.Seconds()
+	r.Ratio = r.SluiceRate / r.BaselineRate
+	r.setUsage(u, units)
+	return r
+}
+
+func (r *result) setUsage(u usage, units int64) {
+	r.SluiceCPU = u.CPU
+	r.PeakRSS = u.PeakRSS
+	if units > 0 {
+		r.CPUPerMillion = u.CPU / float64(units) * 1e6
+	}
+}
+
+// targets says which targets the row meets: the ratio (or p99) and RSS.
+func (r result) targets() string {
+	var parts []string
+	if r.MinRatio > 0 {
+		parts = append(parts, fmt.Sprintf("ratio ≥ %.2f %s", r.MinRatio, passMiss(r.Ratio >= r.MinRatio)))
+	}
+	if r.Latency != nil {
+		parts = append(parts, fmt.Sprintf("p99 < %d ms %s", targetP99.Milliseconds(), passMiss(r.Latency.P99 < float64(targetP99.Milliseconds()))))
+	}
+	parts = append(parts, fmt.Sprintf("RSS < %d MB %s", targetRSS>>20, passMiss(r.PeakRSS < targetRSS)))
+	return strings.Join(parts, "; ")
+}
+
+// passed reports whether the row meets all its targets.
+func (r result) passed() bool { return !strings.Contains(r.targets(), "miss") }
+
+func passMiss(ok bool) string {
+	if ok {
+		return "pass"
+	}
+	return "**miss**"
+}
+
+// footprint is what benchFootprint measures besides the per-row figures.
+type footprint struct {
+	StartupToFirstEvent time.Duration `json:"startup_to_first_event_ns"`
+	StartupRSS          int64         `json:"startup_peak_rss_bytes"`
+}
+
+// report is a whole run: the .md table and the .json.
+type report struct {
+	Started     time.Time  `json:"started"`
+	Sizes       sizes      `json:"sizes"`
+	Cores       int        `json:"cores"`
+	BinaryBytes int64      `json:"binary_bytes"`
+	Footprint   *footprint `json:"footprint,omitempty"`
+	Results     []result   `json:"results"`
+}
+
+func (rep *report) markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# sluice benchmark %s\n\n", rep.Started.Format(time.RFC3339))
+	fmt.Fprintf(&b, "Machine: %d cores; servers, broker and bench on the same machine. sluice runs as its own process "+
+		"(`sluice run -c <generated yaml>`) against an embedded broker in the bench process, so its peak RSS (VmHWM) and CPU "+
+		"(utime+stime, /proc/<pid>/stat) exclude the broker. Exactly-once on unless a row says otherwise; JSON with schemas. "+
+		"Times run from process start (startup included) to the connector's status showing the work done.\n\n", goruntime.NumCPU())
+	b.WriteString("| scenario | units | sluice /s | baseline /s | ratio | baseline | peak RSS MB | CPU s / M units | targets |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rep.Results {
+		name := r.Scenario
+		if r.Note != "" {
+			name += " (" + r.Note + ")"
+		}
+		if r.Latency != nil {
+			fmt.Fprintf(&b, "| %s | %d %s | %.0f | – | p50 %.1f ms, p99 %.1f ms, max %.1f ms | – | %.1f | %.1f | %s |\n",
+				name, r.Units, r.Unit, r.SluiceRate, r.Latency.P50, r.Latency.P99, r.Latency.Max,
+				float64(r.PeakRSS)/(1<<20), r.CPUPerMillion, r.targets())
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %d %s | %.0f | %.0f | %.2f | %s | %.1f | %.1f | %s |\n",
+			name, r.Units, r.Unit, r.SluiceRate, r.BaselineRate, r.Ratio, r.Baseline,
+			float64(r.PeakRSS)/(1<<20), r.CPUPerMillion, r.targets())
+	}
+	fmt.Fprintf(&b, "\nBinary: %.1f MB (`go build`, CGO_ENABLED=0).", float64(rep.BinaryBytes)/(1<<20))
+	if f := rep.Footprint; f != nil {
+		fmt.Fprintf(&b, " Process start to first event readable in Kafka: %.0f ms (peak RSS of that run %.1f MB).",
+			float64(f.StartupToFirstEvent.Microseconds())/1000, float64(f.StartupRSS)/(1<<20))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// write prints the table and writes <dir>/<date>.md and .json.
+func (rep *report) write(dir string) error {
+	rep.Cores = goruntime.NumCPU()
+	md := rep.markdown()
+	fmt.Print(md)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("results dir: %w", err)
+	}
+	stamp := rep.Started.Format("2006-01-02")
+	if err := os.WriteFile(filepath.Join(dir, stamp+".md"), []byte(md), 0o644); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode results: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, stamp+".json"), append(js, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	logf("wrote %s/%s.md and .json", dir, stamp)
+	return nil
+}
