@@ -1,13 +1,45 @@
 // Command bench measures sluice against the raw ceiling of each path, in
-// one run on this machine, with its own throwaway servers:
+// one run on this machine, with its own throwaway servers (internal/harness
+// PostgreSQL and MariaDB, an in-process embedded broker per scenario, the
+// internal/esemu search server). sluice is built with `go build` and runs
+// as its own process (`sluice run -c <generated yaml>`, a client of the
+// bench's broker), so each row reports that process's peak RSS (VmHWM) and
+// CPU seconds (utime+stime) per million units, without the broker's.
 //
-//   - PG snapshot: sluice's initial snapshot of a table → topics, beside
-//     COPY (SELECT ...) TO STDOUT into /dev/null (the native dump rate);
-//   - PG streaming: sluice draining a backlog of small pgbench transactions
-//     from its slot → topics (exactly-once, JSON with schemas), beside
-//     pg_recvlogical with pgoutput draining the same backlog from a twin
-//     slot into /dev/null (the server's own decoding ceiling).
+// One file per scenario group, each measured beside a baseline in the same
+// run:
 //
-// It prints a table and writes bench/results/<date>.md and .json. Run it
-// with `make bench` or `go run ./bench -rows 1000000 -changes 1000000`.
+//   - pg.go: PG snapshot → topics beside COPY (SELECT ...) TO STDOUT into
+//     /dev/null; PG streaming, a backlog of small pgbench transactions
+//     drained from the slot (exactly_once on and off) beside pg_recvlogical
+//     draining a twin slot into /dev/null.
+//   - latency.go: the same pgbench workload at a fixed rate (-R); a
+//     read_committed franz-go consumer in the bench measures from the row's
+//     ts_us column (clock_timestamp() in the writing statement; the
+//     commit timestamp source.ts_us for deletes) to the record being
+//     readable: p50, p99, max.
+//   - mysql.go: MariaDB snapshot beside `mariadb --quick -e 'SELECT ...'`
+//     into /dev/null; MariaDB streaming, a backlog of autocommit changes
+//     read after a restart, beside a bare go-mysql BinlogSyncer loop reading
+//     and discarding the same binlog range.
+//   - sinks.go: a topic (a sluice snapshot) written by the SQL sink into
+//     PostgreSQL, MariaDB and SQLite and by the Elasticsearch sink into the
+//     emulator, beside the target's native bulk path loading the same rows
+//     (read back from sluice's table): pgx CopyFrom, multi-row INSERTs (one
+//     transaction for SQLite), _bulk from a plain HTTP client.
+//   - footprint.go: process start to the first event readable in Kafka;
+//     the binary's size.
+//   - report.go: targets (streaming ≥ 0.70 of the baseline, snapshot and
+//     sinks ≥ 0.50, p99 < 100 ms, RSS < 150 MB) and the table, printed and
+//     written to bench/results/<date>.md and .json.
+//
+// run.go holds what the scenarios share: the servers, the sluice process
+// and its status (REST API), /proc readings, the broker.
+//
+// `make bench` (go run ./bench) runs everything at full size; flags size
+// each scenario (-rows, -changes, -latency-rate, -latency-duration,
+// -mysql-rows, -mysql-changes, -sink-records) or pick groups (-only pg,sinks).
+// -smoke runs tiny sizes in seconds and writes its results to a temporary
+// directory; TestSmoke runs it under `make test`. Results of smoke runs are
+// not to be committed.
 package main

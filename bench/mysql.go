@@ -19,15 +19,7 @@ import (
 
 // benchMySQL measures the MariaDB snapshot and streaming backlog drain.
 func benchMySQL(ctx context.Context, e *env) ([]result, error) {
-	snap, err := benchMySQLSnapshot(ctx, e)
-	if err != nil {
-		return nil, fmt.Errorf("snapshot: %w", err)
-	}
-	stream, err := benchMySQLStreaming(ctx, e)
-	if err != nil {
-		return nil, fmt.Errorf("streaming: %w", err)
-	}
-	return []result{snap, stream}, nil
+	return snapshotAndStreaming(ctx, e, benchMySQLSnapshot, benchMySQLStreaming)
 }
 
 // myOrders is the PG orders table in MariaDB: mixed types, ~200 bytes a row.
@@ -88,12 +80,7 @@ func benchMySQLSnapshot(ctx context.Context, e *env) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	broker, err := newBroker()
-	if err != nil {
-		return result{}, err
-	}
-	defer broker.Close()
-	u, err := e.runSluice(ctx, broker.Addr(), "mysnap", myTableYAML("mysnap", e.my.DSN(""), "mysnap", "initial_only"), finished)
+	u, err := e.runSluiceAlone(ctx, "mysnap", myTableYAML("mysnap", e.my.DSN(""), "mysnap", "initial_only"), finished)
 	if err != nil {
 		return result{}, err
 	}
@@ -141,15 +128,15 @@ func myBacklog(ctx context.Context, my *harness.MariaDB, db string, n int) error
 	return nil
 }
 
-func benchMySQLStreaming(ctx context.Context, e *env) (result, error) {
+func benchMySQLStreaming(ctx context.Context, e *env) ([]result, error) {
 	const db, name = "mystream", "mystream"
 	changes := e.sz.MySQLChanges
 	if err := e.my.Exec(ctx, fmt.Sprintf(myOrders, db, 10_000)); err != nil {
-		return result{}, fmt.Errorf("create %s.orders: %w", db, err)
+		return nil, fmt.Errorf("create %s.orders: %w", db, err)
 	}
 	broker, err := newBroker()
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	defer broker.Close()
 	yaml := myTableYAML(name, e.my.DSN(""), db, "initial")
@@ -159,27 +146,27 @@ func benchMySQLStreaming(ctx context.Context, e *env) (result, error) {
 	if _, err := e.runSluice(ctx, broker.Addr(), name, yaml, func(st status) (bool, error) {
 		return details[mysql.StatusSnapshot](st).State == "streaming", st.failed()
 	}); err != nil {
-		return result{}, fmt.Errorf("first run: %w", err)
+		return nil, fmt.Errorf("first run: %w", err)
 	}
 	start, err := masterStatus(ctx, e.my)
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	logf("MariaDB streaming: writing a backlog of %d transactions", changes)
 	if err := myBacklog(ctx, e.my, db, changes); err != nil {
-		return result{}, err
+		return nil, err
 	}
 	if err := e.my.Exec(ctx, "INSERT INTO "+db+".bench_marker VALUES (1)"); err != nil {
-		return result{}, fmt.Errorf("marker: %w", err)
+		return nil, fmt.Errorf("marker: %w", err)
 	}
 	end, err := masterStatus(ctx, e.my)
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	logf("MariaDB streaming: draining it with a go-mysql BinlogSyncer loop, then with sluice")
 	base, err := timed(func() error { return drainBinlog(ctx, e.my, start, end) })
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	var events int64
 	u, err := e.runSluice(ctx, broker.Addr(), name, yaml, func(st status) (bool, error) {
@@ -188,12 +175,12 @@ func benchMySQLStreaming(ctx context.Context, e *env) (result, error) {
 		return d.File > end.Name || d.File == end.Name && d.Pos >= end.Pos, st.failed()
 	})
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	r := newResult("MariaDB streaming (backlog drain), exactly_once: true", int64(changes), "changes", u, base,
 		"go-mysql BinlogSyncer reading and discarding the events", targetStreaming)
 	r.Note = fmt.Sprintf("%d events", events)
-	return r, nil
+	return []result{r}, nil
 }
 
 // drainBinlog reads the binlog from start to end with a bare go-mysql

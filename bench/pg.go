@@ -20,15 +20,7 @@ import (
 // benchPG measures the PG snapshot and the PG streaming backlog drain
 // (exactly-once on and off).
 func benchPG(ctx context.Context, e *env) ([]result, error) {
-	snap, err := benchPGSnapshot(ctx, e)
-	if err != nil {
-		return nil, fmt.Errorf("snapshot: %w", err)
-	}
-	stream, err := benchPGStreaming(ctx, e)
-	if err != nil {
-		return nil, fmt.Errorf("streaming: %w", err)
-	}
-	return append([]result{snap}, stream...), nil
+	return snapshotAndStreaming(ctx, e, benchPGSnapshot, benchPGStreaming)
 }
 
 // pgOrders is the benchmark table: mixed types, ~200 bytes a row; ts_us
@@ -96,12 +88,7 @@ func benchPGSnapshot(ctx context.Context, e *env) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	broker, err := newBroker()
-	if err != nil {
-		return result{}, err
-	}
-	defer broker.Close()
-	u, err := e.runSluice(ctx, broker.Addr(), "snap", pgSnapshotYAML("snap", e.pg.DSN("snap")), finished)
+	u, err := e.runSluiceAlone(ctx, "snap", pgSnapshotYAML("snap", e.pg.DSN("snap")), finished)
 	if err != nil {
 		return result{}, err
 	}
@@ -218,17 +205,12 @@ func benchPGStreaming(ctx context.Context, e *env) ([]result, error) {
 		if !eo {
 			name = "stream_alo" // a twin slot holding the same backlog
 		}
-		broker, err := newBroker()
-		if err != nil {
-			return nil, err
-		}
 		var events int64
-		u, err := e.runSluice(ctx, broker.Addr(), name, pgStreamYAML(name, e.pg.DSN("stream"), eo), func(st status) (bool, error) {
+		u, err := e.runSluiceAlone(ctx, name, pgStreamYAML(name, e.pg.DSN("stream"), eo), func(st status) (bool, error) {
 			d := details[postgres.StatusSnapshot](st)
 			events = d.Events
 			return d.CommitLSN != "" && lsnGE(d.CommitLSN, endLSN), st.failed()
 		})
-		broker.Close()
 		if err != nil {
 			return nil, err
 		}

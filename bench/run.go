@@ -51,6 +51,21 @@ func (sz sizes) selected(name string) bool {
 	return false
 }
 
+// snapshotAndStreaming runs a source's snapshot scenario, then its
+// streaming scenarios.
+func snapshotAndStreaming(ctx context.Context, e *env, snap func(context.Context, *env) (result, error),
+	stream func(context.Context, *env) ([]result, error)) ([]result, error) {
+	s, err := snap(ctx, e)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	rs, err := stream(ctx, e)
+	if err != nil {
+		return nil, fmt.Errorf("streaming: %w", err)
+	}
+	return append([]result{s}, rs...), nil
+}
+
 // newEnv builds sluice (unless bin is given) and starts the servers the
 // selected scenarios need, all at once.
 func newEnv(ctx context.Context, sz sizes, bin string) (*env, error) {
@@ -209,6 +224,16 @@ func (e *env) runSluice(ctx context.Context, broker, name, body string, done fun
 	}
 	defer r.stop()
 	return r.waitFor(ctx, name, done)
+}
+
+// runSluiceAlone is runSluice against a fresh broker of its own.
+func (e *env) runSluiceAlone(ctx context.Context, name, body string, done func(status) (bool, error)) (usage, error) {
+	broker, err := newBroker()
+	if err != nil {
+		return usage{}, err
+	}
+	defer broker.Close()
+	return e.runSluice(ctx, broker.Addr(), name, body, done)
 }
 
 // waitFor polls connector name's status until done reports true, and

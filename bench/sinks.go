@@ -60,7 +60,9 @@ func benchSinks(ctx context.Context, e *env) ([]result, error) {
 				return insertSQL(ctx, "mysql", e.my.GoSQLDSN("sinkmy"), mysqlDialect)
 			}},
 		{"SQLite", "sinklite", sqlSinkYAML("sinklite", "sqlite://"+sqlitePath), "multi-row INSERT, 1000 rows a statement, one transaction",
-			func(ctx context.Context) (time.Duration, error) { return insertSQL(ctx, "sqlite", sqlitePath, sqliteDialect) }},
+			func(ctx context.Context) (time.Duration, error) {
+				return insertSQL(ctx, "sqlite", sqlitePath, sqliteDialect)
+			}},
 		{"Elasticsearch (emulator)", "sinkes", esSinkYAML("sinkes", es.URL), "_bulk from a plain HTTP client, 1000 documents a request",
 			func(ctx context.Context) (time.Duration, error) { return bulkES(ctx, es) }},
 	}
