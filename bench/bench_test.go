@@ -20,8 +20,8 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Results) < 9 {
-		t.Errorf("%d result rows, want 9 (PG snapshot, 2 PG streaming, latency, MariaDB snapshot and streaming, 4 sinks): %+v",
+	if len(rep.Results) != 10 {
+		t.Errorf("%d result rows, want 10 (PG snapshot, PG streaming ×2, latency, MariaDB snapshot and streaming, 4 sinks): %+v",
 			len(rep.Results), rep.Results)
 	}
 	sane := func(v float64) bool { return v > 0 && !math.IsInf(v, 0) && !math.IsNaN(v) }

@@ -31,7 +31,7 @@ var fullSizes = sizes{
 // smokeSizes run every scenario in seconds (TestSmoke, `go run ./bench -smoke`).
 var smokeSizes = sizes{
 	Rows: 2000, Changes: 600, LatencyRate: 200, LatencyFor: 2 * time.Second,
-	MySQLRows: 2000, MySQLChanges: 600, SinkRecords: 1000, StartupRows: 100,
+	MySQLRows: 2000, MySQLChanges: 600, SinkRecords: 2500, StartupRows: 100,
 }
 
 func main() {
@@ -86,11 +86,14 @@ func mainErr(sz sizes, out, bin, cpuprofile string) error {
 	return rep.write(out)
 }
 
-// scenarioGroups run in this order; each returns its rows of the table.
-var scenarioGroups = []struct {
+// scenarioGroup is a file's scenarios; run returns its rows of the table.
+type scenarioGroup struct {
 	name string
 	run  func(context.Context, *env) ([]result, error)
-}{
+}
+
+// scenarioGroups run in this order; each returns its rows of the table.
+var scenarioGroups = []scenarioGroup{
 	{"pg", benchPG},
 	{"latency", benchLatency},
 	{"mysql", benchMySQL},

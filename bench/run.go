@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +75,11 @@ func newEnv(ctx context.Context, sz sizes, bin string) (*env, error) {
 		return nil, fmt.Errorf("temp dir: %w", err)
 	}
 	e := &env{sz: sz, bin: bin, tmp: tmp}
+	for _, name := range strings.Split(sz.ScenarioFilter, ",") {
+		if name = strings.TrimSpace(name); name != "" && !slices.ContainsFunc(scenarioGroups, func(g scenarioGroup) bool { return g.name == name }) {
+			return nil, fmt.Errorf("-only: unknown scenario group %q", name)
+		}
+	}
 	needPG := sz.selected("pg") || sz.selected("latency") || sz.selected("sinks") || sz.selected("footprint")
 	needMy := sz.selected("mysql") || sz.selected("sinks")
 	var wg sync.WaitGroup
@@ -218,6 +224,8 @@ func (e *env) startSluice(ctx context.Context, broker, body string) (*sluiceRun,
 // runSluice runs sluice on body until done reports true for connector
 // name, then stops it (SIGTERM) and returns what it used until done.
 func (e *env) runSluice(ctx context.Context, broker, name, body string, done func(status) (bool, error)) (usage, error) {
+	ctx, cancel := context.WithTimeout(ctx, runTimeout)
+	defer cancel()
 	r, err := e.startSluice(ctx, broker, body)
 	if err != nil {
 		return usage{}, err
@@ -225,6 +233,10 @@ func (e *env) runSluice(ctx context.Context, broker, name, body string, done fun
 	defer r.stop()
 	return r.waitFor(ctx, name, done)
 }
+
+// runTimeout bounds one sluice run, so that a stuck connector fails the
+// benchmark instead of hanging it.
+const runTimeout = 10 * time.Minute
 
 // runSluiceAlone is runSluice against a fresh broker of its own.
 func (e *env) runSluiceAlone(ctx context.Context, name, body string, done func(status) (bool, error)) (usage, error) {

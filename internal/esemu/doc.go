@@ -24,5 +24,6 @@
 // applied write, so that a test can check that no older version ever
 // replaced a newer one (CheckVersions).
 //
-// It imports only the standard library; nothing outside tests may use it.
+// It imports only the standard library; nothing outside tests and the
+// benchmark (bench/, the sinks' search server) may use it.
 package esemu
