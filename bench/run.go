@@ -256,7 +256,7 @@ func (r *sluiceRun) waitFor(ctx context.Context, name string, done func(status) 
 	for {
 		select {
 		case <-r.exited:
-			return usage{}, fmt.Errorf("sluice exited before %s was done: %v: %s", name, r.err, r.stderr)
+			return usage{}, fmt.Errorf("sluice exited before %s was done: %w: %s", name, r.err, r.stderr)
 		case <-ctx.Done():
 			return usage{}, ctx.Err()
 		case <-time.After(5 * time.Millisecond):
