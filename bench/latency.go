@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/sluice-cdc/sluice/sources/postgres"
 )
 
 // latencyStats are end-to-end latencies in milliseconds.
@@ -75,7 +73,7 @@ func benchLatency(ctx context.Context, e *env) ([]result, error) {
 	}
 	defer r.stop()
 	if _, err := r.waitFor(ctx, name, func(st status) (bool, error) {
-		return details[postgres.StatusSnapshot](st).State == "streaming", st.failed()
+		return st.Phase == "streaming", failed(st)
 	}); err != nil {
 		return nil, err
 	}

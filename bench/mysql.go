@@ -14,7 +14,6 @@ import (
 	"github.com/go-mysql-org/go-mysql/replication"
 
 	"github.com/sluice-cdc/sluice/internal/harness"
-	"github.com/sluice-cdc/sluice/sources/mysql"
 )
 
 // benchMySQL measures the MariaDB snapshot and streaming backlog drain.
@@ -144,7 +143,7 @@ func benchMySQLStreaming(ctx context.Context, e *env) ([]result, error) {
 	// backlog is written while it is stopped, so the second run measures
 	// streaming alone.
 	if _, err := e.runSluice(ctx, broker.Addr(), name, yaml, func(st status) (bool, error) {
-		return details[mysql.StatusSnapshot](st).State == "streaming", st.failed()
+		return st.Phase == "streaming", failed(st)
 	}); err != nil {
 		return nil, fmt.Errorf("first run: %w", err)
 	}
@@ -170,9 +169,10 @@ func benchMySQLStreaming(ctx context.Context, e *env) ([]result, error) {
 	}
 	var events int64
 	u, err := e.runSluice(ctx, broker.Addr(), name, yaml, func(st status) (bool, error) {
-		d := details[mysql.StatusSnapshot](st)
-		events = d.Events
-		return d.File > end.Name || d.File == end.Name && d.Pos >= end.Pos, st.failed()
+		events = st.Events
+		file, _ := st.Position["file"].(string)
+		pos, _ := st.Position["pos"].(float64) // a JSON number
+		return file > end.Name || file == end.Name && uint32(pos) >= end.Pos, failed(st)
 	})
 	if err != nil {
 		return nil, err

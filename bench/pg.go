@@ -14,7 +14,6 @@ import (
 
 	"github.com/sluice-cdc/sluice/internal/harness"
 	"github.com/sluice-cdc/sluice/internal/runtime"
-	"github.com/sluice-cdc/sluice/sources/postgres"
 )
 
 // benchPG measures the PG snapshot and the PG streaming backlog drain
@@ -65,7 +64,7 @@ sources:
 
 // finished is done when the connector has finished (initial_only).
 func finished(st status) (bool, error) {
-	return st.State == runtime.StateFinished, st.failed()
+	return st.Connector.State == runtime.StateFinished, failed(st)
 }
 
 func benchPGSnapshot(ctx context.Context, e *env) (result, error) {
@@ -207,9 +206,9 @@ func benchPGStreaming(ctx context.Context, e *env) ([]result, error) {
 		}
 		var events int64
 		u, err := e.runSluiceAlone(ctx, name, pgStreamYAML(name, e.pg.DSN("stream"), eo), func(st status) (bool, error) {
-			d := details[postgres.StatusSnapshot](st)
-			events = d.Events
-			return d.CommitLSN != "" && lsnGE(d.CommitLSN, endLSN), st.failed()
+			events = st.Events
+			lsn, _ := st.Position["commit_lsn"].(string)
+			return lsn != "" && lsnGE(lsn, endLSN), failed(st)
 		})
 		if err != nil {
 			return nil, err

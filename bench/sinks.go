@@ -16,7 +16,6 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/sluice-cdc/sluice/internal/esemu"
-	"github.com/sluice-cdc/sluice/internal/runtime"
 )
 
 // sinkTopic is the topic the sinks read: a snapshot of sinksrc.orders.
@@ -70,7 +69,7 @@ func benchSinks(ctx context.Context, e *env) ([]result, error) {
 	for _, t := range targets {
 		logf("sinks: %d records into %s with sluice, then %s", n, t.name, t.baseline)
 		u, err := e.runSluice(ctx, broker.Addr(), t.connector, t.sinkYAML, func(st status) (bool, error) {
-			return details[runtime.SinkStatusSnapshot](st).Records >= int64(n), st.failed()
+			return st.Events >= int64(n), failed(st)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.name, err)
