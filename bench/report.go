@@ -107,6 +107,9 @@ func (rep *report) markdown() string {
 		"(`sluice run -c <generated yaml>`) against an embedded broker in the bench process, so its peak RSS (VmHWM) and CPU "+
 		"(utime+stime, /proc/<pid>/stat) exclude the broker. Exactly-once on unless a row says otherwise; JSON with schemas. "+
 		"Times run from process start (startup included) to the connector's status showing the work done.\n\n", goruntime.NumCPU())
+	z := rep.Sizes
+	fmt.Fprintf(&b, "Sizes: `-rows %d -changes %d -latency-rate %d -latency-duration %s -mysql-rows %d -mysql-changes %d -sink-records %d`.\n\n",
+		z.Rows, z.Changes, z.LatencyRate, z.LatencyFor, z.MySQLRows, z.MySQLChanges, z.SinkRecords)
 	b.WriteString("| scenario | units | sluice /s | baseline /s | ratio | baseline | peak RSS MB | CPU s / M units | targets |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rep.Results {

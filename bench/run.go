@@ -189,17 +189,17 @@ func (e *env) startSluice(ctx context.Context, broker, body string) (*sluiceRun,
 	if err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
 	}
-	api, err := freeAddr()
+	apiAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	yaml := fmt.Sprintf("state_dir: %s\nkafka: {brokers: [%s]}\napi: {listen: %s}\nlog: {level: %s, format: text}\n%s",
-		dir, broker, api, benchLogLevel(), body)
+		dir, broker, apiAddr, benchLogLevel(), body)
 	cfg := filepath.Join(dir, "sluice.yaml")
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		return nil, fmt.Errorf("write config: %w", err)
 	}
-	r := &sluiceRun{api: api, exited: make(chan struct{}), stderr: &tailBuffer{max: 16 << 10}}
+	r := &sluiceRun{api: apiAddr, exited: make(chan struct{}), stderr: &tailBuffer{max: 16 << 10}}
 	r.cmd = exec.CommandContext(ctx, e.bin, "run", "-c", cfg)
 	r.cmd.Stdout, r.cmd.Stderr = r.stderr, r.stderr
 	if benchLogLevel() != "warn" {
