@@ -373,8 +373,12 @@ func benchLogLevel() string {
 	return "warn"
 }
 
+// benchStart is when the process started, for the progress lines.
+var benchStart = time.Now()
+
+// logf prints a progress line with the time since the start.
 func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	fmt.Fprintf(os.Stderr, "bench [%5.1fs]: "+format+"\n", append([]any{time.Since(benchStart).Seconds()}, args...)...)
 }
 
 // timed runs fn and returns how long it took.
