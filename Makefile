@@ -37,7 +37,9 @@ quickstart:
 quickstart-mysql:
 	bash scripts/quickstart.sh mysql
 
-bench:
+# Full size, ~10 minutes on 2 cores; starts its own servers (hence deps) and
+# writes bench/results/<date>.md and .json. `go run ./bench -smoke` runs it in seconds.
+bench: deps
 	$(GO) run ./bench
 
 clean:
