@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // latencyStats are end-to-end latencies in milliseconds.
@@ -83,52 +85,17 @@ func benchLatency(ctx context.Context, e *env) ([]result, error) {
 	}
 	defer cl.Close()
 
+	// The consumer gives up two minutes after the workload should have ended.
+	cctx, cancel := context.WithTimeout(ctx, e.sz.LatencyFor+2*time.Minute)
+	defer cancel()
 	type consumed struct {
 		ms  []float64
 		err error
 	}
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	got := make(chan consumed, 1)
 	go func() {
-		var c consumed
-		var markerAt time.Time
-		for markerAt.IsZero() || time.Since(markerAt) < 300*time.Millisecond {
-			// Short polls: after the marker, an empty poll ends the loop.
-			pctx, pcancel := context.WithTimeout(cctx, 100*time.Millisecond)
-			fs := cl.PollFetches(pctx)
-			pcancel()
-			now := time.Now()
-			if cctx.Err() != nil {
-				c.err = fmt.Errorf("latency consumer: the marker was not consumed: %w", cctx.Err())
-				break
-			}
-			fs.EachError(func(t string, p int32, err error) {
-				if !errors.Is(err, context.DeadlineExceeded) {
-					c.err = fmt.Errorf("consume %s/%d: %w", t, p, err)
-				}
-			})
-			for _, rec := range fs.Records() {
-				if strings.HasSuffix(rec.Topic, ".bench_marker") {
-					markerAt = now
-					continue
-				}
-				if rec.Value == nil {
-					continue // tombstone
-				}
-				var v latencyValue
-				if err := json.Unmarshal(rec.Value, &v); err != nil {
-					c.err = fmt.Errorf("decode %s@%d: %w", rec.Topic, rec.Offset, err)
-				}
-				if at, ok := v.writtenAt(); ok {
-					c.ms = append(c.ms, float64(now.Sub(at).Microseconds())/1000)
-				}
-			}
-			if c.err != nil {
-				break
-			}
-		}
-		got <- c
+		ms, err := consumeLatencies(cctx, cl)
+		got <- consumed{ms, err}
 	}()
 
 	secs := max(int(e.sz.LatencyFor.Seconds()), 1)
@@ -142,13 +109,7 @@ func benchLatency(ctx context.Context, e *env) ([]result, error) {
 	if _, err := pgMarker(ctx, e.pg, db); err != nil {
 		return nil, err
 	}
-	var c consumed
-	select {
-	case c = <-got:
-	case <-time.After(2 * time.Minute):
-		cancel()
-		c = <-got
-	}
+	c := <-got
 	if c.err != nil {
 		return nil, c.err
 	}
@@ -165,4 +126,48 @@ func benchLatency(ctx context.Context, e *env) ([]result, error) {
 		Latency: newLatencyStats(c.ms), Note: fmt.Sprintf("%d transactions", n)}
 	res.setUsage(u, int64(len(c.ms)))
 	return []result{res}, nil
+}
+
+// consumeLatencies reads the orders and marker topics until shortly after
+// the marker's record and returns, for each change, how long after it was
+// written it was readable (ms).
+func consumeLatencies(ctx context.Context, cl *kgo.Client) ([]float64, error) {
+	var ms []float64
+	var markerAt time.Time
+	for markerAt.IsZero() || time.Since(markerAt) < 300*time.Millisecond {
+		// Short polls: after the marker, an empty poll ends the loop.
+		pctx, pcancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		fs := cl.PollFetches(pctx)
+		pcancel()
+		now := time.Now()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("latency consumer: the marker was not consumed: %w", ctx.Err())
+		}
+		var err error
+		fs.EachError(func(t string, p int32, ferr error) {
+			if !errors.Is(ferr, context.DeadlineExceeded) {
+				err = fmt.Errorf("consume %s/%d: %w", t, p, ferr)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, rec := range fs.Records() {
+			if strings.HasSuffix(rec.Topic, ".bench_marker") {
+				markerAt = now
+				continue
+			}
+			if rec.Value == nil {
+				continue // tombstone
+			}
+			var v latencyValue
+			if err := json.Unmarshal(rec.Value, &v); err != nil {
+				return nil, fmt.Errorf("decode %s@%d: %w", rec.Topic, rec.Offset, err)
+			}
+			if at, ok := v.writtenAt(); ok {
+				ms = append(ms, float64(now.Sub(at).Microseconds())/1000)
+			}
+		}
+	}
+	return ms, nil
 }
