@@ -127,6 +127,13 @@ func (rep *report) markdown() string {
 			name, r.Units, r.Unit, r.SluiceRate, r.BaselineRate, r.Ratio, r.Baseline,
 			float64(r.PeakRSS)/(1<<20), r.CPUPerMillion, r.targets())
 	}
+	met := 0
+	for _, r := range rep.Results {
+		if r.passed() {
+			met++
+		}
+	}
+	fmt.Fprintf(&b, "\nRows meeting all their targets: %d of %d.\n", met, len(rep.Results))
 	fmt.Fprintf(&b, "\nBinary: %.1f MB (`go build`, CGO_ENABLED=0).", float64(rep.BinaryBytes)/(1<<20))
 	if f := rep.Footprint; f != nil {
 		fmt.Fprintf(&b, " Process start to first event readable in Kafka: %.0f ms (peak RSS of that run %.1f MB).",

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"testing"
+)
+
+func TestLatencyStats(t *testing.T) {
+	ms := make([]float64, 0, 200)
+	for i := 200; i >= 1; i-- {
+		ms = append(ms, float64(i))
+	}
+	got := *newLatencyStats(ms)
+	want := latencyStats{Events: 200, P50: 100, P99: 198, Max: 200}
+	if got != want {
+		t.Errorf("newLatencyStats(1..200) = %+v, want %+v", got, want)
+	}
+	if one := *newLatencyStats([]float64{7}); one != (latencyStats{Events: 1, P50: 7, P99: 7, Max: 7}) {
+		t.Errorf("newLatencyStats([7]) = %+v", one)
+	}
+}
+
+func TestLSNGE(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"0/16B3748", "0/16B3748", true},
+		{"0/16B3749", "0/16B3748", true},
+		{"0/16B3747", "0/16B3748", false},
+		{"1/0", "0/FFFFFFFF", true},
+		{"0/FFFFFFFF", "1/0", false},
+	} {
+		if got := lsnGE(c.a, c.b); got != c.want {
+			t.Errorf("lsnGE(%s, %s) = %t, want %t", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestProcUsageSelf(t *testing.T) {
+	u, err := procUsage(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.PeakRSS <= 0 || u.CPU < 0 {
+		t.Errorf("procUsage(self) = %+v", u)
+	}
+}
+
+func TestTargets(t *testing.T) {
+	ok := result{MinRatio: 0.5, Ratio: 0.6, PeakRSS: 100 << 20}
+	if !ok.passed() {
+		t.Errorf("%+v: %s", ok, ok.targets())
+	}
+	slow := result{Latency: &latencyStats{P99: 120}, PeakRSS: 100 << 20}
+	if slow.passed() {
+		t.Errorf("p99 120 ms passed: %s", slow.targets())
+	}
+	fat := result{MinRatio: 0.5, Ratio: 0.9, PeakRSS: 200 << 20}
+	if fat.passed() {
+		t.Errorf("RSS 200 MB passed: %s", fat.targets())
+	}
+}
