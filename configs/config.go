@@ -219,7 +219,7 @@ type Source struct {
 	// MaxBatchSize is the most events per Kafka transaction.
 	MaxBatchSize int `yaml:"max_batch_size" default:"2048"`
 	// MaxBatchWait is how long a batch may wait to fill; 0 sends at once.
-	MaxBatchWait Duration `yaml:"max_batch_wait" default:"100ms"`
+	MaxBatchWait Duration `yaml:"max_batch_wait" default:"50ms"`
 	// Transforms are applied in order to every event.
 	Transforms []Transform `yaml:"transforms"`
 }

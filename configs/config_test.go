@@ -140,7 +140,7 @@ sinks:
 		SlotName: "sluice_inventory_eu_1", PublicationName: "sluice_inventory_eu_1", PublicationAutocreateMode: "filtered",
 		DecimalHandlingMode: "precise", TimePrecisionMode: "" /* the connector type's default */, IntervalHandlingMode: "numeric", BinaryHandlingMode: "bytes",
 		TombstonesOnDelete: true, Schemas: true, UnavailableValuePlaceholder: "__debezium_unavailable_value",
-		ExactlyOnce: true, MaxBatchSize: 2048, MaxBatchWait: Duration(100 * time.Millisecond),
+		ExactlyOnce: true, MaxBatchSize: 2048, MaxBatchWait: Duration(50 * time.Millisecond),
 	}
 	if !reflect.DeepEqual(pg, wantPG) {
 		t.Errorf("postgres source defaults:\n got %+v\nwant %+v", pg, wantPG)
@@ -208,7 +208,7 @@ func TestApplyDefaultsProgrammatic(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if s := c.Sources[0]; !s.TombstonesOnDelete || s.SlotName != "sluice_a" || s.MaxBatchWait.Std() != 100*time.Millisecond {
+	if s := c.Sources[0]; !s.TombstonesOnDelete || s.SlotName != "sluice_a" || s.MaxBatchWait.Std() != 50*time.Millisecond {
 		t.Errorf("source = %+v", s)
 	}
 	if c.API.Listen != "127.0.0.1:8083" {

@@ -112,7 +112,7 @@ func New(o Options) (*Source, error) {
 		o.MaxBatchSize = 2048
 	}
 	if o.MaxBatchWait <= 0 {
-		o.MaxBatchWait = 100 * time.Millisecond
+		o.MaxBatchWait = 50 * time.Millisecond
 	}
 	if o.ServerID == 0 {
 		o.ServerID = 5400 + uint32(len(o.Name))

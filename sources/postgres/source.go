@@ -105,7 +105,7 @@ func New(o Options) (*Source, error) {
 		o.MaxBatchSize = 2048
 	}
 	if o.MaxBatchWait <= 0 {
-		o.MaxBatchWait = 100 * time.Millisecond
+		o.MaxBatchWait = 50 * time.Millisecond
 	}
 	if o.StatusInterval <= 0 {
 		o.StatusInterval = 10 * time.Second
