@@ -132,7 +132,7 @@ func slotActive(ctx context.Context, t *testing.T, pg *harness.Postgres, slot st
 // token auth, status while streaming, pause (the slot is released, no
 // events), resume, restart, the database going away (task FAILED with its
 // cause, not ready) and coming back (RUNNING after a restart), error
-// shapes, redaction and the 501 of ad-hoc snapshots.
+// shapes, redaction and the 400 of an ad-hoc snapshot without tables.
 func TestAPIConnectorLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e: -short")
@@ -265,7 +265,7 @@ func TestAPIConnectorLifecycle(t *testing.T) {
 			{"POST", "/connectors/nope/pause", 404},
 			{"GET", "/connectors/items/pause", 405},
 			{"GET", "/nothing/here", 404},
-			{"POST", "/connectors/items/snapshot", 501},
+			{"POST", "/connectors/items/snapshot", 400}, // no tables named
 		} {
 			code, body := c.do(r.method, r.path)
 			var e api.Error

@@ -115,8 +115,8 @@ func ParseMeta(r *kgo.Record) (m Meta, hasPrev bool, err error) {
 
 // Replayable reports whether a source restarted at offset replays the
 // same change records it produced the first time: true once streaming,
-// false before the first offset and while an initial snapshot runs (an
-// interrupted snapshot starts over, and its rows may have changed
+// false before the first offset and while an initial or ad-hoc snapshot
+// runs (an interrupted snapshot starts over, and its rows may have changed
 // meanwhile). An offset that is not a sluice source's JSON is taken as a
 // plain streaming position.
 func Replayable(offset []byte) bool {
@@ -124,10 +124,11 @@ func Replayable(offset []byte) bool {
 		return false
 	}
 	var o struct {
-		Snapshot string `json:"snapshot"`
+		Snapshot string   `json:"snapshot"`
+		AdHoc    []string `json:"adhoc_snapshot"`
 	}
 	if err := json.Unmarshal(offset, &o); err != nil {
 		return true
 	}
-	return o.Snapshot != SnapshotRunning
+	return o.Snapshot != SnapshotRunning && len(o.AdHoc) == 0
 }

@@ -31,6 +31,9 @@ type MySQL struct {
 	TsMs int64 `json:"ts_ms,omitempty"`
 	// ServerID is the server id of the source the position belongs to.
 	ServerID uint32 `json:"server_id,omitempty"`
+	// AdHoc lists the tables of an ad-hoc snapshot in progress; streaming
+	// goes on from the position above once it is done.
+	AdHoc []string `json:"adhoc_snapshot,omitempty"`
 }
 
 // Skip reports whether the index-th row change (1-based) of the

@@ -38,6 +38,9 @@ type Postgres struct {
 	SnapshotLSN uint64 `json:"snapshot_lsn,omitempty"`
 	// TsUs is the source commit time of CommitLSN's transaction.
 	TsUs int64 `json:"ts_us,omitempty"`
+	// AdHoc lists the tables of an ad-hoc snapshot in progress; streaming
+	// goes on from the position above once it is done.
+	AdHoc []string `json:"adhoc_snapshot,omitempty"`
 }
 
 // Skip reports whether the index-th event (1-based) of the transaction that

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,6 +30,8 @@ type Backend interface {
 	Pause(name string) error
 	Resume(name string) error
 	Restart(name string) error
+	// Snapshot queues an ad-hoc snapshot of a source's tables.
+	Snapshot(name string, tables []string) error
 	// Ready returns nil when every connector is RUNNING, PAUSED or
 	// FINISHED and the Kafka broker answers.
 	Ready(ctx context.Context) error
@@ -264,16 +267,33 @@ func (h *handler) control(f func(string) error) http.HandlerFunc {
 	}
 }
 
-// snapshot answers 501: ad-hoc snapshots are not implemented (neither
-// source can take one of a subset of tables while streaming yet).
+// snapshot queues an ad-hoc (blocking) snapshot of some of a source's
+// tables. The body names them as Debezium's execute-snapshot signal does,
+// {"data-collections": ["public.orders"]}, or {"tables": [...]}; the
+// answer is 202 once queued (the snapshot runs at the connector's next
+// transaction boundary: its progress shows in the status).
 func (h *handler) snapshot(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if _, err := h.o.Backend.ConnectorInfo(name); err != nil {
+	var body struct {
+		DataCollections []string `json:"data-collections"`
+		Tables          []string `json:"tables"`
+		Type            string   `json:"type"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, `body: want {"data-collections": ["schema.table", ...]}: `+err.Error())
+		return
+	}
+	if body.Type != "" && !strings.EqualFold(body.Type, "blocking") {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("snapshot type %q: only blocking snapshots are supported", body.Type))
+		return
+	}
+	tables := append(body.DataCollections, body.Tables...)
+	if err := h.o.Backend.Snapshot(name, tables); err != nil {
 		h.fail(w, err)
 		return
 	}
-	writeError(w, http.StatusNotImplemented, "ad-hoc snapshots are not implemented in this version of sluice: "+
-		"to re-read tables, stop the connector and reset its offset (sluice offsets reset) with snapshot: initial or when_needed")
+	h.o.Log.Info("ad-hoc snapshot queued", "connector", name, "tables", tables, "remote", r.RemoteAddr)
+	writeJSON(w, http.StatusAccepted, map[string]any{"connector": name, "snapshot": "queued", "data-collections": tables})
 }
 
 func (h *handler) fail(w http.ResponseWriter, err error) {

@@ -24,6 +24,8 @@ type connector struct {
 	sink   *configs.Sink
 	lag    func(ctx context.Context) (api.Lag, error) // sources only
 	stats  *sourceStats                               // sources only
+	// snapshot queues an ad-hoc snapshot of tables; sources only.
+	snapshot func(tables []string) error
 
 	mu        sync.Mutex       // guards estimates and rate
 	estimates map[string]int64 // snapshot row estimates (MySQL)

@@ -243,6 +243,7 @@ func (d *Daemon) sourceConnector(sc *configs.Source) (*connector, error) {
 			return src.Run(ctx, stored, c.meter(d.metrics, w))
 		}
 		c.c = d.sourceTask(sc, run, func() any { return src.Status().Snapshot() })
+		c.snapshot = src.RequestSnapshot
 		c.lag = func(ctx context.Context) (api.Lag, error) {
 			l, err := src.Lag(ctx)
 			if err != nil {

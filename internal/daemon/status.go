@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/sluice-cdc/sluice/internal/api"
 	"github.com/sluice-cdc/sluice/internal/metrics"
 	"github.com/sluice-cdc/sluice/internal/runtime"
+	"github.com/sluice-cdc/sluice/sources"
 	"github.com/sluice-cdc/sluice/sources/mysql"
 	"github.com/sluice-cdc/sluice/sources/postgres"
 )
@@ -44,6 +46,28 @@ func (d *Daemon) ConnectorInfo(name string) (api.ConnectorInfo, error) {
 		in.Type, in.Config = "sink", *c.sink
 	}
 	return in, nil
+}
+
+// Snapshot queues an ad-hoc snapshot of tables (schema.table or
+// db.table) on a source connector; it runs at the connector's next
+// transaction boundary.
+func (d *Daemon) Snapshot(name string, tables []string) error {
+	c, err := d.conn(name)
+	if err != nil {
+		return err
+	}
+	if c.snapshot == nil {
+		return &api.Error{ErrorCode: http.StatusBadRequest, Message: "connector " + name + " is a sink: only source connectors take snapshots"}
+	}
+	if err := c.snapshot(tables); err != nil {
+		code := http.StatusBadRequest
+		if errors.Is(err, sources.ErrSnapshotPending) {
+			code = http.StatusConflict
+		}
+		return &api.Error{ErrorCode: code, Message: "connector " + name + ": " + err.Error()}
+	}
+	d.log.Info("ad-hoc snapshot requested", "connector", name, "tables", tables)
+	return nil
 }
 
 // Pause pauses a connector.

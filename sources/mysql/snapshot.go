@@ -124,6 +124,61 @@ func sortTables(ts []Table) {
 	}
 }
 
+// adhocSnapshot reads the tables listed in off.AdHoc (a blocking ad-hoc
+// snapshot) in a consistent-snapshot transaction of its own and emits them
+// as op r events, decoded with the definitions valid at the streaming
+// position. Its batches are committed with off, so that a restart takes
+// the snapshot again before streaming on; the last one clears off.AdHoc.
+func (s *Source) adhocSnapshot(ctx context.Context, dec *Decoder, off offsets.MySQL, em Emitter) (*offsets.MySQL, error) {
+	s.status.setState("snapshot")
+	s.log.Info("ad-hoc snapshot started", "tables", off.AdHoc)
+	started := time.Now()
+	// First the request itself, so that a crash takes the snapshot again.
+	if err := em.Commit(ctx, off.Marshal()); err != nil {
+		return nil, fmt.Errorf("mysql source %s: ad-hoc snapshot: %w", s.o.Name, err)
+	}
+	snap, err := s.connect()
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Close()
+	for _, q := range []string{"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", "SET SESSION net_write_timeout = 3600", "START TRANSACTION WITH CONSISTENT SNAPSHOT"} {
+		if _, err := snap.Execute(q); err != nil {
+			return nil, fmt.Errorf("mysql source %s: ad-hoc snapshot: %s: %w", s.o.Name, q, err)
+		}
+	}
+	var tables []Table
+	for _, name := range off.AdHoc {
+		db, table, _ := strings.Cut(name, ".")
+		t, ok := dec.Table(db, table)
+		if !ok {
+			s.log.Warn("ad-hoc snapshot: table no longer captured; skipped", "table", name)
+			continue
+		}
+		tables = append(tables, t)
+	}
+	sr := &snapshotReader{s: s, conn: snap, dec: dec, em: em, off: &off}
+	for i, t := range tables {
+		if err := sr.readTable(ctx, t); err != nil {
+			return nil, fmt.Errorf("mysql source %s: ad-hoc snapshot %s: %w", s.o.Name, t.ID(), err)
+		}
+		if i < len(tables)-1 {
+			if err := sr.flush(ctx, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if _, err := snap.Execute("COMMIT"); err != nil {
+		return nil, fmt.Errorf("mysql source %s: end ad-hoc snapshot transaction: %w", s.o.Name, err)
+	}
+	off.AdHoc = nil
+	if err := sr.flush(ctx, true); err != nil {
+		return nil, err
+	}
+	s.log.Info("ad-hoc snapshot complete", "tables", len(tables), "rows", sr.total, "seconds", time.Since(started).Seconds())
+	return &off, nil
+}
+
 type snapshotReader struct {
 	s    *Source
 	conn *client.Conn

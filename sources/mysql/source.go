@@ -86,7 +86,12 @@ type Source struct {
 	include []*regexp.Regexp
 	exclude []*regexp.Regexp
 	status  *Status
+	adhoc   *sources.AdHoc
 }
+
+// RequestSnapshot queues an ad-hoc (blocking) snapshot of captured tables,
+// named db.table; see sources.AdHoc.
+func (s *Source) RequestSnapshot(tables []string) error { return s.adhoc.Request(tables) }
 
 // Status returns the connector's live status.
 func (s *Source) Status() *Status { return s.status }
@@ -131,7 +136,7 @@ func New(o Options) (*Source, error) {
 	default:
 		return nil, fmt.Errorf("mysql source %s: unknown snapshot mode %q", o.Name, o.SnapshotMode)
 	}
-	s := &Source{o: o, log: o.Logger, status: &Status{}}
+	s := &Source{o: o, log: o.Logger, status: &Status{}, adhoc: sources.NewAdHoc()}
 	var err error
 	if s.ci, err = parseDSN(o.DSN); err != nil {
 		return nil, fmt.Errorf("mysql source %s: %w", o.Name, err)
@@ -230,5 +235,24 @@ func (s *Source) Run(ctx context.Context, stored []byte, em Emitter) error {
 			}
 		}
 	}
-	return s.stream(ctx, conn, si, dec, off, em)
+	for {
+		names := make([]string, 0)
+		for _, t := range dec.Tables() {
+			names = append(names, t.ID())
+		}
+		s.adhoc.SetCaptured(names)
+		if len(off.AdHoc) > 0 {
+			if off, err = s.adhocSnapshot(ctx, dec, *off, em); err != nil {
+				return err
+			}
+		}
+		err := s.stream(ctx, conn, si, dec, off, em)
+		var stop *sources.AdHocStop[offsets.MySQL]
+		if !errors.As(err, &stop) {
+			return err
+		}
+		o := stop.Offset
+		o.AdHoc = stop.Tables
+		off = &o
+	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/offsets"
+	"github.com/sluice-cdc/sluice/sources"
 )
 
 // streamer runs the binlog loop of one connector.
@@ -126,6 +127,11 @@ func (st *streamer) loop(ctx context.Context, bs *replication.BinlogStreamer) er
 		if err := st.tick(ctx); err != nil {
 			return err
 		}
+		if !st.inTx {
+			if tables, ok := st.s.adhoc.Next(); ok {
+				return st.stopForSnapshot(ctx, tables)
+			}
+		}
 		rctx, cancel := context.WithTimeout(ctx, st.wait())
 		ev, err := bs.GetEvent(rctx)
 		cancel()
@@ -142,6 +148,18 @@ func (st *streamer) loop(ctx context.Context, bs *replication.BinlogStreamer) er
 			return err
 		}
 	}
+}
+
+// stopForSnapshot commits what is pending and stops streaming for an
+// ad-hoc snapshot of tables.
+func (st *streamer) stopForSnapshot(ctx context.Context, tables []string) error {
+	if st.batchEvents > 0 || st.dirty {
+		if err := st.commitBatch(ctx); err != nil {
+			return err
+		}
+	}
+	st.s.log.Info("streaming paused for an ad-hoc snapshot", "tables", tables, "file", st.off.File, "pos", st.off.Pos)
+	return &sources.AdHocStop[offsets.MySQL]{Tables: tables, Offset: st.off}
 }
 
 func (st *streamer) binlogError(err error) error {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -69,6 +70,61 @@ func (s *Source) snapshot(ctx context.Context, conn, repl *pgx.Conn, dec *Decode
 	el := time.Since(started)
 	s.log.Info("snapshot complete", "rows", sr.total, "seconds", el.Seconds(), "rows_per_second", int64(float64(sr.total)/max(el.Seconds(), 1e-9)))
 	return off, nil
+}
+
+// adhocSnapshot reads the tables listed in off.AdHoc (a blocking ad-hoc
+// snapshot) in a repeatable-read transaction of its own and emits them as
+// op r events. Its batches are committed with off, so that a restart takes
+// the snapshot again before streaming on; the last one clears off.AdHoc.
+func (s *Source) adhocSnapshot(ctx context.Context, conn *pgx.Conn, dec *Decoder, cat *catalog, captured []tableRef, off offsets.Postgres, em Emitter) (*offsets.Postgres, error) {
+	s.status.setState("snapshot")
+	s.log.Info("ad-hoc snapshot started", "tables", off.AdHoc)
+	started := time.Now()
+	// First the request itself, so that a crash takes the snapshot again.
+	if err := em.Commit(ctx, off.Marshal()); err != nil {
+		return nil, fmt.Errorf("postgres source %s: ad-hoc snapshot: %w", s.o.Name, err)
+	}
+	var tables []tableRef
+	for _, name := range off.AdHoc {
+		i := slices.IndexFunc(captured, func(t tableRef) bool { return t.String() == name })
+		if i < 0 {
+			s.log.Warn("ad-hoc snapshot: table no longer captured; skipped", "table", name)
+			continue
+		}
+		tables = append(tables, captured[i])
+	}
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("postgres source %s: begin ad-hoc snapshot transaction: %w", s.o.Name, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
+	var xmin int64
+	if err := tx.QueryRow(ctx, "SELECT txid_snapshot_xmin(txid_current_snapshot())").Scan(&xmin); err != nil {
+		return nil, fmt.Errorf("postgres source %s: ad-hoc snapshot xmin: %w", s.o.Name, err)
+	}
+	sr := &snapshotReader{s: s, tx: tx, dec: dec, em: em, off: &off, lsn: pglogrepl.LSN(max(off.EndLSN, off.SnapshotLSN)), xmin: xmin}
+	for i, t := range tables {
+		def, err := cat.Table(ctx, t.OID)
+		if err != nil {
+			return nil, fmt.Errorf("postgres source %s: ad-hoc snapshot %s: %w", s.o.Name, t, err)
+		}
+		if _, err := dec.SetTable(*def); err != nil {
+			return nil, fmt.Errorf("postgres source %s: ad-hoc snapshot %s: %w", s.o.Name, t, err)
+		}
+		if err := sr.readTable(ctx, def, i == len(tables)-1); err != nil {
+			return nil, fmt.Errorf("postgres source %s: ad-hoc snapshot %s: %w", s.o.Name, t, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("postgres source %s: end ad-hoc snapshot transaction: %w", s.o.Name, err)
+	}
+	off.AdHoc = nil
+	if err := sr.flush(ctx, true); err != nil {
+		return nil, err
+	}
+	el := time.Since(started)
+	s.log.Info("ad-hoc snapshot complete", "tables", len(tables), "rows", sr.total, "seconds", el.Seconds())
+	return &off, nil
 }
 
 type snapshotReader struct {

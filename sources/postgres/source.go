@@ -79,7 +79,12 @@ type Source struct {
 	include []*regexp.Regexp
 	exclude []*regexp.Regexp
 	status  *Status
+	adhoc   *sources.AdHoc
 }
+
+// RequestSnapshot queues an ad-hoc (blocking) snapshot of captured tables,
+// named schema.table; see sources.AdHoc.
+func (s *Source) RequestSnapshot(tables []string) error { return s.adhoc.Request(tables) }
 
 // New validates o and returns a Source.
 func New(o Options) (*Source, error) {
@@ -116,7 +121,7 @@ func New(o Options) (*Source, error) {
 	if o.Decoder.TopicPrefix == "" {
 		o.Decoder.TopicPrefix = o.Name
 	}
-	s := &Source{o: o, log: o.Logger, status: &Status{}}
+	s := &Source{o: o, log: o.Logger, status: &Status{}, adhoc: sources.NewAdHoc()}
 	var err error
 	if s.include, err = compileAll(o.Include); err != nil {
 		return nil, fmt.Errorf("postgres source %s: tables: %w", o.Name, err)
@@ -198,7 +203,12 @@ func (s *Source) Run(ctx context.Context, stored []byte, em Emitter) error {
 	if err != nil {
 		return err
 	}
-	defer repl.Close(context.WithoutCancel(ctx))
+	defer func() { repl.Close(context.WithoutCancel(ctx)) }()
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = t.String()
+	}
+	s.adhoc.SetCaptured(names)
 
 	dopts := s.o.Decoder
 	if dopts.Database == "" {
@@ -240,7 +250,27 @@ func (s *Source) Run(ctx context.Context, stored []byte, em Emitter) error {
 			}
 		}
 	}
-	return s.stream(ctx, conn, repl, dec, cat, off, em)
+	for {
+		if off != nil && len(off.AdHoc) > 0 {
+			if off, err = s.adhocSnapshot(ctx, conn, dec, cat, tables, *off, em); err != nil {
+				return err
+			}
+		}
+		err := s.stream(ctx, conn, repl, dec, cat, off, em)
+		var stop *sources.AdHocStop[offsets.Postgres]
+		if !errors.As(err, &stop) {
+			return err
+		}
+		o := stop.Offset
+		o.AdHoc = stop.Tables
+		off = &o
+		// The replication connection is in COPY mode: a new one streams
+		// on once the snapshot is done.
+		repl.Close(ctx)
+		if repl, err = s.connect(ctx, true); err != nil {
+			return err
+		}
+	}
 }
 
 // connect opens a regular or a replication connection with the session

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/offsets"
+	"github.com/sluice-cdc/sluice/sources"
 )
 
 // streamer runs the pgoutput replication loop of one connector.
@@ -109,6 +110,11 @@ func (st *streamer) loop(ctx context.Context) error {
 		if err := st.tick(ctx); err != nil {
 			return err
 		}
+		if !st.inTx {
+			if tables, ok := st.s.adhoc.Next(); ok {
+				return st.stopForSnapshot(ctx, tables)
+			}
+		}
 		rctx, cancel := context.WithDeadline(ctx, st.nextDeadline())
 		msg, err := st.repl.PgConn().ReceiveMessage(rctx)
 		cancel()
@@ -132,6 +138,21 @@ func (st *streamer) loop(ctx context.Context) error {
 			return fmt.Errorf("postgres source %s: the server ended the replication stream", st.s.o.Name)
 		}
 	}
+}
+
+// stopForSnapshot commits what is pending and acknowledges it, and stops
+// streaming for an ad-hoc snapshot of tables.
+func (st *streamer) stopForSnapshot(ctx context.Context, tables []string) error {
+	if st.batchEvents > 0 {
+		if err := st.commitBatch(ctx); err != nil {
+			return err
+		}
+	}
+	if err := st.sendStatus(ctx); err != nil {
+		return err
+	}
+	st.s.log.Info("streaming paused for an ad-hoc snapshot", "tables", tables, "lsn", fmtLSN(max(st.off.EndLSN, st.off.SnapshotLSN)))
+	return &sources.AdHocStop[offsets.Postgres]{Tables: tables, Offset: st.off}
 }
 
 // nextDeadline is when the loop must wake up even without server messages:
