@@ -192,6 +192,7 @@ type snapshotReader struct {
 }
 
 func (sr *snapshotReader) readTable(ctx context.Context, t Table) error {
+	sr.s.status.startTable(t.ID())
 	cols := make([]string, len(t.Columns))
 	var keys []Column
 	for i, c := range t.Columns {

@@ -50,6 +50,16 @@ func (s *Status) setPosition(file string, pos uint32, gtids string) {
 	s.mu.Unlock()
 }
 
+// startTable resets a table's count when its snapshot (re)starts.
+func (s *Status) startTable(table string) {
+	s.mu.Lock()
+	if s.tables == nil {
+		s.tables = map[string]int64{}
+	}
+	s.tables[table] = 0
+	s.mu.Unlock()
+}
+
 func (s *Status) addRows(table string, n int64) {
 	s.mu.Lock()
 	if s.tables == nil {

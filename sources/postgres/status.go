@@ -76,7 +76,8 @@ func (s *Status) tableProgress(table string, estimated int64) *TableProgress {
 		s.tables[table] = p
 		s.order = append(s.order, table)
 	}
-	p.Estimated = estimated
+	// A table read again (a restarted or ad-hoc snapshot) counts afresh.
+	p.Rows, p.Done, p.Estimated = 0, false, estimated
 	return p
 }
 
