@@ -95,6 +95,7 @@ func (backend) ConnectorInfo(string) (api.ConnectorInfo, error) { return api.Con
 func (backend) Pause(string) error                              { return nil }
 func (backend) Resume(string) error                             { return nil }
 func (backend) Restart(string) error                            { return nil }
+func (backend) Snapshot(string, []string) error                 { return nil }
 func (backend) Ready(context.Context) error                     { return nil }
 
 // apiServes reports whether sluice's REST API answers GET path with 200.
