@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/offsets"
+	"github.com/sluice-cdc/sluice/sources"
 )
 
 // snapshot reads every captured table inside one consistent-snapshot
@@ -186,9 +187,8 @@ type snapshotReader struct {
 	em   Emitter
 	off  *offsets.MySQL
 
-	held    *change.Event
-	pending []change.Event
-	total   int64
+	batch sources.SnapshotBatch
+	total int64
 }
 
 func (sr *snapshotReader) readTable(ctx context.Context, t Table) error {
@@ -229,7 +229,7 @@ func (sr *snapshotReader) readTable(ctx context.Context, t Table) error {
 		if err != nil {
 			return err
 		}
-		sr.hold(ev)
+		sr.batch.Hold(ev)
 		n++
 		sr.total++
 		if n%1024 == 0 {
@@ -245,29 +245,12 @@ func (sr *snapshotReader) readTable(ctx context.Context, t Table) error {
 	return err
 }
 
-func (sr *snapshotReader) hold(ev change.Event) {
-	if sr.held != nil {
-		sr.pending = append(sr.pending, *sr.held)
-	}
-	sr.held = &ev
-}
-
 // flush emits the pending events and commits them with the current offset;
 // with final, the held event too, marked snapshot=last.
 func (sr *snapshotReader) flush(ctx context.Context, final bool) error {
-	if final && sr.held != nil {
-		sr.held.Source.Snapshot = "last"
-		sr.pending = append(sr.pending, *sr.held)
-		sr.held = nil
-	}
-	if len(sr.pending) > 0 {
-		if err := sr.em.Emit(ctx, sr.pending); err != nil {
-			return fmt.Errorf("mysql source %s: snapshot: %w", sr.s.o.Name, err)
-		}
-		sr.s.status.addEvents(len(sr.pending), 0)
-		sr.pending = sr.pending[:0]
-	}
-	if err := sr.em.Commit(ctx, sr.off.Marshal()); err != nil {
+	n, err := sr.batch.Flush(ctx, sr.em, final, sr.off.Marshal())
+	sr.s.status.addEvents(n, 0)
+	if err != nil {
 		return fmt.Errorf("mysql source %s: snapshot: %w", sr.s.o.Name, err)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/offsets"
+	"github.com/sluice-cdc/sluice/sources"
 )
 
 func lsnString(l uint64) string { return pglogrepl.LSN(l).String() }
@@ -136,11 +137,8 @@ type snapshotReader struct {
 	lsn  pglogrepl.LSN
 	xmin int64
 
-	// held is the last event read; it is emitted when the next one arrives,
-	// so that the very last event can be marked snapshot=last.
-	held    *change.Event
-	pending []change.Event
-	total   int64
+	batch sources.SnapshotBatch
+	total int64
 }
 
 func (sr *snapshotReader) readTable(ctx context.Context, t *Table, lastTable bool) error {
@@ -193,7 +191,7 @@ func (sr *snapshotReader) readTable(ctx context.Context, t *Table, lastTable boo
 					return err
 				}
 				n++
-				sr.hold(ev)
+				sr.batch.Hold(ev)
 			}
 			if _, err := rr.Close(); err != nil {
 				mrr.Close()
@@ -221,30 +219,13 @@ func (sr *snapshotReader) readTable(ctx context.Context, t *Table, lastTable boo
 	return nil
 }
 
-func (sr *snapshotReader) hold(ev change.Event) {
-	if sr.held != nil {
-		sr.pending = append(sr.pending, *sr.held)
-	}
-	sr.held = &ev
-}
-
 // flush emits the pending events and commits them with a "running"
 // offset; with final, the held event too, marked snapshot=last, with the
 // final offset.
 func (sr *snapshotReader) flush(ctx context.Context, final bool) error {
-	if final && sr.held != nil {
-		sr.held.Source.Snapshot = "last"
-		sr.pending = append(sr.pending, *sr.held)
-		sr.held = nil
-	}
-	if len(sr.pending) > 0 {
-		if err := sr.em.Emit(ctx, sr.pending); err != nil {
-			return fmt.Errorf("postgres source %s: snapshot: %w", sr.s.o.Name, err)
-		}
-		sr.s.status.addEvents(len(sr.pending))
-		sr.pending = sr.pending[:0]
-	}
-	if err := sr.em.Commit(ctx, sr.off.Marshal()); err != nil {
+	n, err := sr.batch.Flush(ctx, sr.em, final, sr.off.Marshal())
+	sr.s.status.addEvents(n)
+	if err != nil {
 		return fmt.Errorf("postgres source %s: snapshot: %w", sr.s.o.Name, err)
 	}
 	return nil
