@@ -950,7 +950,7 @@ func (t *timestamps) micros() int64 {
 	case t.hasUs:
 		return t.us
 	case t.hasNs:
-		return floorDiv(t.ns, 1000)
+		return FloorDiv(t.ns, 1000)
 	}
 	return t.ms * 1000
 }

@@ -319,19 +319,11 @@ func (enc *JSONEncoder) appendRow(dst []byte, row *Schema, v *Struct) ([]byte, e
 // appendTimestamps appends ,"ts_ms":..,"ts_us":..,"ts_ns":.. from µs.
 func appendTimestamps(dst []byte, us int64) []byte {
 	dst = append(dst, `,"ts_ms":`...)
-	dst = strconv.AppendInt(dst, floorDiv(us, 1000), 10)
+	dst = strconv.AppendInt(dst, FloorDiv(us, 1000), 10)
 	dst = append(dst, `,"ts_us":`...)
 	dst = strconv.AppendInt(dst, us, 10)
 	dst = append(dst, `,"ts_ns":`...)
 	return strconv.AppendInt(dst, us*1000, 10)
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
 }
 
 func appendOptString(dst []byte, s string) []byte {
@@ -357,7 +349,7 @@ func (enc *JSONEncoder) appendSource(dst []byte, s *Source, k connKind) []byte {
 	dst = append(dst, `,"name":`...)
 	dst = appendString(dst, s.Name)
 	dst = append(dst, `,"ts_ms":`...)
-	dst = strconv.AppendInt(dst, floorDiv(s.TsUs, 1000), 10)
+	dst = strconv.AppendInt(dst, FloorDiv(s.TsUs, 1000), 10)
 	dst = append(dst, `,"snapshot":`...)
 	switch {
 	case s.Snapshot != "" && s.Snapshot != "false":
@@ -427,7 +419,7 @@ func (enc *JSONEncoder) appendSchemaChange(dst []byte, e *Event) ([]byte, error)
 	dst = append(dst, `{"source":`...)
 	dst = enc.appendSource(dst, &e.Source, k)
 	dst = append(dst, `,"ts_ms":`...)
-	dst = strconv.AppendInt(dst, floorDiv(e.TsUs, 1000), 10)
+	dst = strconv.AppendInt(dst, FloorDiv(e.TsUs, 1000), 10)
 	dst = append(dst, `,"databaseName":`...)
 	dst = appendOptString(dst, sc.DatabaseName)
 	dst = append(dst, `,"schemaName":`...)

@@ -182,7 +182,7 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 			if micros {
 				return us, nil
 			}
-			return floorDiv(us, 1000), nil
+			return change.FloorDiv(us, 1000), nil
 		}}, nil
 	case "timestamp":
 		return codec{change.ZonedTimestampSchema(opt), func(v any, _ bool) (any, error) {
@@ -222,7 +222,7 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 			if micros {
 				return us, nil
 			}
-			return int32(floorDiv(us, 1000)), nil
+			return int32(change.FloorDiv(us, 1000)), nil
 		}}, nil
 	case "year":
 		return codec{change.YearSchema(opt), func(v any, _ bool) (any, error) {
@@ -546,48 +546,6 @@ func bytesOf(v any) ([]byte, error) {
 	return nil, fmt.Errorf("unexpected value %T", v)
 }
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
-}
-
-// daysFromCivil is the number of days since 1970-01-01 of y-m-d
-// (proleptic Gregorian).
-func daysFromCivil(y, m, d int64) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := floorDiv(y, 400)
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
-}
-
-func civilFromDays(z int64) (y, m, d int64) {
-	z += 719468
-	era := floorDiv(z, 146097)
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	if mp < 10 {
-		m = mp + 3
-	} else {
-		m = mp - 9
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
-}
-
 // parseDate parses YYYY-MM-DD; zero reports a zero date (year, month or
 // day 0, which has no place on the calendar).
 func parseDate(s string) (days int32, zero bool, err error) {
@@ -603,7 +561,7 @@ func parseDate(s string) (days int32, zero bool, err error) {
 	if m == 0 || d == 0 {
 		return 0, true, nil
 	}
-	return int32(daysFromCivil(int64(y), int64(m), int64(d))), false, nil
+	return int32(change.DaysFromCivil(int64(y), int64(m), int64(d))), false, nil
 }
 
 // parseDatetime parses "YYYY-MM-DD HH:MM:SS[.ffffff]" as UTC microseconds
@@ -661,9 +619,9 @@ func parseTime(s string) (int64, error) {
 // ISO-8601 with a 'Z', the fraction with the column's precision digits
 // (none for precision 0).
 func formatZoned(us int64, fsp int) string {
-	days := floorDiv(us, 86_400_000_000)
+	days := change.FloorDiv(us, 86_400_000_000)
 	tod := us - days*86_400_000_000
-	y, m, d := civilFromDays(days)
+	y, m, d := change.CivilFromDays(days)
 	secs := tod / 1_000_000
 	frac := tod % 1_000_000
 	var b strings.Builder

@@ -1253,48 +1253,6 @@ const (
 	dateNegInfinityDays        = int32(-2147472691)
 )
 
-// daysFromCivil is the number of days from 1970-01-01 to y-m-d in the
-// proleptic Gregorian calendar (astronomical year numbering).
-func daysFromCivil(y, m, d int64) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y
-	if era < 0 {
-		era -= 399
-	}
-	era /= 400
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
-}
-
-func civilFromDays(z int64) (y, m, d int64) {
-	z += 719468
-	era := z
-	if era < 0 {
-		era -= 146096
-	}
-	era /= 146097
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	if mp < 10 {
-		m = mp + 3
-	} else {
-		m = mp - 9
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
-}
-
 func daysInMonth(y, m int64) int64 {
 	switch m {
 	case 2:
@@ -1358,7 +1316,7 @@ func civilDays(y, m, d int64, bc bool) (int64, bool) {
 	if d > daysInMonth(y, m) {
 		return 0, false
 	}
-	return daysFromCivil(y, m, d), true
+	return change.DaysFromCivil(y, m, d), true
 }
 
 func parseDate(b []byte) (int64, error) {
@@ -1543,20 +1501,12 @@ func decodeTimestampMicros(b []byte, _ *arena) (any, error) {
 	return parseTimestamp(b, false, false)
 }
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
-}
-
 func decodeTimestampMillis(b []byte, a *arena) (any, error) {
 	v, err := decodeTimestampMicros(b, a)
 	if err != nil {
 		return nil, err
 	}
-	return floorDiv(v.(int64), 1000), nil
+	return change.FloorDiv(v.(int64), 1000), nil
 }
 
 // decodeTimestampTZ is io.debezium.time.ZonedTimestamp: the instant in UTC
@@ -1575,9 +1525,9 @@ func decodeTimestampTZ(b []byte, width int, a *arena) (any, error) {
 }
 
 func formatZonedTimestamp(us int64, width int, a *arena) string {
-	days := floorDiv(us, microsPerDay)
+	days := change.FloorDiv(us, microsPerDay)
 	tod := us - days*microsPerDay
-	y, m, d := civilFromDays(days)
+	y, m, d := change.CivilFromDays(days)
 	buf := make([]byte, 0, 48)
 	buf = appendYear(buf, y)
 	buf = append(buf, '-')

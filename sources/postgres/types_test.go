@@ -685,15 +685,6 @@ func TestTwosComplement(t *testing.T) {
 	}
 }
 
-func TestCivilRoundTrip(t *testing.T) {
-	for _, days := range []int64{-2932897, -719893, -1, 0, 1, 17109, 2932896, 106751991} {
-		y, m, d := civilFromDays(days)
-		if got := daysFromCivil(y, m, d); got != days {
-			t.Errorf("%d -> %d-%d-%d -> %d", days, y, m, d, got)
-		}
-	}
-}
-
 func FuzzDecodeTextArray(f *testing.F) {
 	for _, s := range []string{"{1,2,3}", `{"a b","c\"d",NULL}`, "{{1,2},{3,4}}", "[1:2]={1,2}", "{}", `{"\\x00"}`} {
 		f.Add(s)
