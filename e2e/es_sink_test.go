@@ -8,12 +8,10 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -349,17 +347,9 @@ sinks:
     concurrency: 2
 `, filepath.Join(dir, "state"), src.Brokers()[0], srv.URL)), 0o644))
 
-	var logs bytes.Buffer
-	var sink *exec.Cmd
-	start := func() {
-		sink = exec.Command(bin, "run", "-c", cfg)
-		logs.Reset()
-		sink.Stdout, sink.Stderr = &logs, &logs
-		must(t, sink.Start())
-	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("seed %d; sink log tail:\n%s", seed, tailLines(logs.String(), 40))
+			t.Logf("seed %d", seed)
 		}
 	})
 
@@ -389,26 +379,15 @@ sinks:
 	}()
 
 	const kills = 20
-	start()
-	for range kills {
-		time.Sleep(time.Duration(200+rng.IntN(600)) * time.Millisecond)
-		_ = sink.Process.Signal(syscall.SIGKILL)
-		_ = sink.Wait()
-		start()
-	}
+	sink := runBinary(t, bin, cfg)
+	sink.killRestart(rng, kills, 200*time.Millisecond, 600*time.Millisecond)
 	close(stopWork)
 	<-workDone
 	must(t, werr)
-	t.Cleanup(func() {
-		if sink.ProcessState == nil {
-			_ = sink.Process.Kill()
-			_ = sink.Wait()
-		}
-	})
 	// The last run without faults, so that the end is not a matter of
 	// luck with Retry-After.
 	srv.SetFaults(esemu.Faults{})
-	n := waitIndexEqualsSource(t, ctx, pg, "shop", srv, "items", time.Minute, func() string { return tailLines(logs.String(), 10) })
+	n := waitIndexEqualsSource(t, ctx, pg, "shop", srv, "items", time.Minute, func() string { return tailLines(sink.output(), 10) })
 	adm, err := kgo.NewClient(kgo.SeedBrokers(src.Brokers()...))
 	must(t, err)
 	defer adm.Close()
@@ -427,8 +406,7 @@ sinks:
 	t.Logf("%d documents equal the source after %d kills and %d changes; emulator %+v", n, kills, wl.changes, st)
 
 	// A clean stop still works after all that.
-	must(t, sink.Process.Signal(syscall.SIGTERM))
-	if err := sink.Wait(); err != nil {
+	if err := sink.stop(); err != nil {
 		t.Errorf("exit after SIGTERM: %v", err)
 	}
 }

@@ -136,10 +136,9 @@ func killTest(t *testing.T, bin, mode string, source func(*testing.T, context.Co
 		seed, _ = strconv.ParseUint(s, 10, 64)
 	}
 	t.Logf("seed %d (rerun with SLUICE_KILL_SEED=%d)", seed, seed)
-	var logs bytes.Buffer // the current sluice process's output
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("failed with seed %d; sluice log tail:\n%s", seed, tailLines(logs.String(), 40))
+			t.Logf("failed with seed %d", seed)
 		}
 	})
 	rng := rand.New(rand.NewPCG(seed, 7))
@@ -175,23 +174,8 @@ sources:
     max_batch_wait: 10ms
 `, filepath.Join(dir, "state"), kafkaYAML, apiAddr, wl.sourceYAML)), 0o644))
 
-	var (
-		sluice    *exec.Cmd
-		recovered int // restarts that found a partly committed transaction
-	)
-	start := func() {
-		recovered += strings.Count(logs.String(), "reached only some partitions")
-		sluice = exec.Command(bin, "run", "-c", cfg)
-		logs.Reset()
-		sluice.Stdout, sluice.Stderr = &logs, &logs
-		must(t, sluice.Start())
-	}
-	kill := func() {
-		_ = sluice.Process.Signal(syscall.SIGKILL)
-		_ = sluice.Wait()
-	}
-	start()
-	t.Cleanup(func() { _ = sluice.Process.Kill(); _ = sluice.Wait() })
+	sluice := runBinary(t, bin, cfg)
+	recovered := 0 // restarts that found a partly committed transaction
 	waitHTTPState(t, apiAddr, "shop", "streaming", time.Minute)
 
 	// The workload runs until the kills are over.
@@ -231,7 +215,8 @@ sources:
 	const kills = 20
 	for i := 1; i <= kills; i++ {
 		time.Sleep(time.Duration(200+rng.IntN(800)) * time.Millisecond)
-		kill()
+		sluice.kill()
+		recovered += strings.Count(sluice.output(), "reached only some partitions")
 		if i == 5 {
 			bulkNow <- struct{}{}
 		}
@@ -245,7 +230,7 @@ sources:
 			_ = broker.Wait()
 			startBroker()
 		}
-		start()
+		sluice.start()
 	}
 	close(stopWork)
 	<-workDone
@@ -314,9 +299,8 @@ sources:
 	}
 
 	// A clean stop still works after all that.
-	must(t, sluice.Process.Signal(syscall.SIGTERM))
-	if err := sluice.Wait(); err != nil {
-		t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
+	if err := sluice.stop(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, sluice.output())
 	}
 }
 

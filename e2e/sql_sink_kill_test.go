@@ -1,16 +1,13 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	stdsql "database/sql"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -53,20 +50,6 @@ func TestSQLSinkKill9(t *testing.T) {
 	}
 	must(t, os.WriteFile(cfg, []byte(yaml), 0o644))
 
-	var logs bytes.Buffer
-	var sink *exec.Cmd
-	start := func() {
-		sink = exec.Command(bin, "run", "-c", cfg)
-		logs.Reset()
-		sink.Stdout, sink.Stderr = &logs, &logs
-		must(t, sink.Start())
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("sink log tail:\n%s", tailLines(logs.String(), 40))
-		}
-	})
-
 	// The writer: small transactions until the kills are over.
 	var (
 		mu    sync.Mutex
@@ -99,17 +82,12 @@ func TestSQLSinkKill9(t *testing.T) {
 	}()
 
 	const kills = 20
-	start()
-	for range kills {
-		time.Sleep(time.Duration(150+rng.IntN(450)) * time.Millisecond)
-		_ = sink.Process.Signal(syscall.SIGKILL)
-		_ = sink.Wait()
-		start()
-	}
+	sink := runBinary(t, bin, cfg)
+	sink.killRestart(rng, kills, 150*time.Millisecond, 450*time.Millisecond)
 	close(stopWork)
 	<-workDone
 	must(t, werr)
-	t.Cleanup(func() { _ = sink.Process.Signal(syscall.SIGTERM); _ = sink.Wait() })
+	t.Cleanup(func() { _ = sink.stop() })
 
 	dbs := map[string]*stdsql.DB{}
 	for name, driver := range map[string][2]string{

@@ -4,16 +4,12 @@ import (
 	"context"
 	stdsql "database/sql"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -343,27 +339,7 @@ func killSinks(t *testing.T, ctx context.Context, bin, broker, sinks string, tar
 		done <- 0
 		return
 	}
-	var (
-		mu   sync.Mutex
-		sink *exec.Cmd
-	)
-	start := func() {
-		c := exec.Command(bin, "run", "-c", cfg)
-		c.Stdout, c.Stderr = io.Discard, io.Discard
-		if err := c.Start(); err != nil {
-			t.Error(err)
-		}
-		mu.Lock()
-		sink = c
-		mu.Unlock()
-	}
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		_ = sink.Process.Signal(syscall.SIGTERM)
-		_ = sink.Wait()
-	})
-	start()
+	sink := runBinary(t, bin, cfg)
 	for _, tg := range targets {
 		for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
 			if err := tg.createAudit(ctx, tg.db); err == nil {
@@ -374,16 +350,9 @@ func killSinks(t *testing.T, ctx context.Context, bin, broker, sinks string, tar
 			}
 		}
 	}
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
 	const kills = 20
-	for range kills {
-		time.Sleep(time.Duration(200+rng.IntN(600)) * time.Millisecond)
-		mu.Lock()
-		_ = sink.Process.Signal(syscall.SIGKILL)
-		_ = sink.Wait()
-		mu.Unlock()
-		start()
-	}
+	sink.killRestart(rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11)), kills, 200*time.Millisecond, 600*time.Millisecond)
+	t.Cleanup(func() { _ = sink.stop() })
 	done <- kills
 }
 
