@@ -38,6 +38,19 @@ type env struct {
 	my      *harness.MariaDB
 
 	footprint *footprint // set by benchFootprint
+
+	profileDir string // -sluice-profile: each sluice run writes a CPU profile here
+	runs       int    // sluice runs started, numbering the profiles
+}
+
+// profileName names a run's profile after its first connector.
+func profileName(body string) string {
+	_, rest, ok := strings.Cut(body, "name: ")
+	if !ok {
+		return "run"
+	}
+	name, _, _ := strings.Cut(rest, "\n")
+	return strings.Trim(strings.TrimSpace(name), `"',}{`)
 }
 
 // selected reports whether scenario group name runs.
@@ -75,7 +88,7 @@ func newEnv(ctx context.Context, sz sizes, bin string) (*env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temp dir: %w", err)
 	}
-	e := &env{sz: sz, bin: bin, tmp: tmp}
+	e := &env{sz: sz, bin: bin, tmp: tmp, profileDir: sluiceProfileDir}
 	for _, name := range strings.Split(sz.ScenarioFilter, ",") {
 		if name = strings.TrimSpace(name); name != "" && !slices.ContainsFunc(scenarioGroups, func(g scenarioGroup) bool { return g.name == name }) {
 			return nil, fmt.Errorf("-only: unknown scenario group %q", name)
@@ -200,7 +213,12 @@ func (e *env) startSluice(ctx context.Context, broker, body string) (*sluiceRun,
 		return nil, fmt.Errorf("write config: %w", err)
 	}
 	r := &sluiceRun{api: apiAddr, exited: make(chan struct{}), stderr: &tailBuffer{max: 16 << 10}}
-	r.cmd = exec.CommandContext(ctx, e.bin, "run", "-c", cfg)
+	args := []string{"run", "-c", cfg}
+	if e.profileDir != "" {
+		e.runs++
+		args = append(args, "-cpuprofile", filepath.Join(e.profileDir, fmt.Sprintf("sluice-%02d-%s.pprof", e.runs, profileName(body))))
+	}
+	r.cmd = exec.CommandContext(ctx, e.bin, args...)
 	r.cmd.Stdout, r.cmd.Stderr = r.stderr, r.stderr
 	if benchLogLevel() != "warn" {
 		r.cmd.Stderr = os.Stderr
