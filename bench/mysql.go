@@ -46,7 +46,7 @@ sources:
     dsn: %s
     tables: [%[3]s.orders, %[3]s.bench_marker]
     snapshot: %s
-`, name, dsn, db, snapshot)
+`+os.Getenv("SLUICE_BENCH_EXTRA"), name, dsn, db, snapshot)
 }
 
 func benchMySQLSnapshot(ctx context.Context, e *env) (result, error) {

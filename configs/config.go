@@ -77,6 +77,11 @@ type Kafka struct {
 	Topic TopicDefaults `yaml:"topic"`
 	// OffsetsTopic is the compacted topic holding source offsets.
 	OffsetsTopic string `yaml:"offsets_topic" default:"sluice.offsets"`
+	// Compression is the producers' batch compression: none, gzip,
+	// snappy, lz4 or zstd. As the Kafka producer's compression.type, it
+	// defaults to none (a broker on the same host or network gains nothing
+	// from the CPU it costs).
+	Compression string `yaml:"compression" default:"none"`
 }
 
 // SASL configures Kafka SASL authentication.

@@ -212,6 +212,7 @@ log: {level: verbose, format: JSON}
 kafka:
   topic: {partitions: 0, replication_factor: 0}
   sasl: {mechanism: plain, username: u, password: p}
+  compression: snapy
 sources:
   - name: a
     type: postgress
@@ -240,17 +241,18 @@ sinks:
 				`test.yaml:4:23: kafka.topic.partitions: must be at least 1, got 0`,
 				`test.yaml:4:46: kafka.topic.replication_factor: must be -1 (the broker's default) or from 1 to 32767, got 0`,
 				`test.yaml:5:21: kafka.sasl.mechanism: invalid value "plain": must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (did you mean "PLAIN"?)`,
-				`test.yaml:8:11: sources[0].type: invalid value "postgress": must be one of postgres, mysql (did you mean "postgres"?)`,
-				`test.yaml:13:15: sources[1].snapshot: invalid value "inital": must be one of initial, never, initial_only, when_needed (did you mean "initial"?)`,
-				"test.yaml:14:14: sources[1].tables[0]: invalid regular expression: missing closing ): `public.(orders`",
-				`test.yaml:14:32: sources[1].tables[1]: "customers" can never match: tables are matched by their full name, schema.table (e.g. public.customers)`,
-				`test.yaml:16:25: sources[1].heartbeat.interval: must not be negative`,
-				`test.yaml:17:21: sources[1].max_batch_size: must be at least 1, got 0`,
-				`test.yaml:18:16: sources[1].slot_name: invalid replication slot name "Bad-Slot": use at most 63 lower-case letters, digits and '_'`,
-				"test.yaml:22:14: sinks[0].topics[0]: invalid regular expression: missing closing ]: `[`",
-				`test.yaml:23:12: sinks[0].urls[0]: URL scheme must be http or https`,
-				`test.yaml:24:30: sinks[0].behavior.on.null.values: invalid value "skip": must be one of delete, ignore, fail`,
-				`test.yaml:25:26: sinks[0].bulk.flush_interval: must not be negative`,
+				`test.yaml:6:16: kafka.compression: invalid value "snapy": must be one of none, gzip, snappy, lz4, zstd (did you mean "snappy"?)`,
+				`test.yaml:9:11: sources[0].type: invalid value "postgress": must be one of postgres, mysql (did you mean "postgres"?)`,
+				`test.yaml:14:15: sources[1].snapshot: invalid value "inital": must be one of initial, never, initial_only, when_needed (did you mean "initial"?)`,
+				"test.yaml:15:14: sources[1].tables[0]: invalid regular expression: missing closing ): `public.(orders`",
+				`test.yaml:15:32: sources[1].tables[1]: "customers" can never match: tables are matched by their full name, schema.table (e.g. public.customers)`,
+				`test.yaml:17:25: sources[1].heartbeat.interval: must not be negative`,
+				`test.yaml:18:21: sources[1].max_batch_size: must be at least 1, got 0`,
+				`test.yaml:19:16: sources[1].slot_name: invalid replication slot name "Bad-Slot": use at most 63 lower-case letters, digits and '_'`,
+				"test.yaml:23:14: sinks[0].topics[0]: invalid regular expression: missing closing ]: `[`",
+				`test.yaml:24:12: sinks[0].urls[0]: URL scheme must be http or https`,
+				`test.yaml:25:30: sinks[0].behavior.on.null.values: invalid value "skip": must be one of delete, ignore, fail`,
+				`test.yaml:26:26: sinks[0].bulk.flush_interval: must not be negative`,
 			},
 		},
 		{

@@ -23,6 +23,7 @@ var (
 	logLevels           = []string{"debug", "info", "warn", "error"}
 	logFormats          = []string{"auto", "json", "text"}
 	saslMechanisms      = []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
+	compressionCodecs   = []string{"none", "gzip", "snappy", "lz4", "zstd"}
 	sourceTypes         = []string{SourcePostgres, SourceMySQL}
 	sinkTypes           = []string{SinkElasticsearch, SinkSQL}
 	snapshotModes       = []string{"initial", "never", "initial_only", "when_needed"}
@@ -205,6 +206,7 @@ func (v *validator) kafka(k *Kafka) {
 	if k.ClientID == "" {
 		v.at("kafka.client_id", "must not be empty")
 	}
+	v.enum("kafka.compression", k.Compression, compressionCodecs)
 	if s := k.SASL; s.Mechanism != "" || s.Username != "" || s.Password != "" {
 		if v.require("kafka.sasl", "mechanism", s.Mechanism == "") {
 			v.enum("kafka.sasl.mechanism", s.Mechanism, saslMechanisms)

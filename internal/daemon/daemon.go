@@ -220,9 +220,10 @@ func (d *Daemon) Close() {
 func KafkaOptions(cfg *configs.Config) kafka.Options {
 	k := cfg.Kafka
 	return kafka.Options{
-		Brokers:  k.Brokers,
-		ClientID: k.ClientID,
-		SASL:     kafka.SASL{Mechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password},
+		Brokers:     k.Brokers,
+		ClientID:    k.ClientID,
+		Compression: k.Compression,
+		SASL:        kafka.SASL{Mechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password},
 		TLS: kafka.TLS{Enabled: k.TLS.Enabled, CAFile: k.TLS.CAFile, CertFile: k.TLS.CertFile, KeyFile: k.TLS.KeyFile,
 			InsecureSkipVerify: k.TLS.InsecureSkipVerify},
 		Partitions:        int32(k.Topic.Partitions),

@@ -18,7 +18,10 @@ import (
 type Options struct {
 	Brokers  []string
 	ClientID string
-	SASL     SASL
+	// Compression is the produce batches' codec: none (also ""), gzip,
+	// snappy, lz4 or zstd.
+	Compression string
+	SASL        SASL
 	TLS      TLS
 	// Partitions and ReplicationFactor are used for topics sluice creates;
 	// ReplicationFactor -1 means the broker default.
@@ -60,6 +63,11 @@ func (o Options) ClientOpts() ([]kgo.Opt, error) {
 		// as a connector error instead of a silent hang.
 		kgo.RetryTimeout(15 * time.Second),
 	}
+	codec, err := compression(o.Compression)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, kgo.ProducerBatchCompression(codec))
 	if o.SASL.Mechanism != "" {
 		m, err := o.SASL.mechanism()
 		if err != nil {
@@ -75,6 +83,23 @@ func (o Options) ClientOpts() ([]kgo.Opt, error) {
 		opts = append(opts, kgo.DialTLSConfig(cfg))
 	}
 	return opts, nil
+}
+
+// compression maps a compression.type name onto its codec.
+func compression(name string) (kgo.CompressionCodec, error) {
+	switch strings.ToLower(name) {
+	case "", "none":
+		return kgo.NoCompression(), nil
+	case "gzip":
+		return kgo.GzipCompression(), nil
+	case "snappy":
+		return kgo.SnappyCompression(), nil
+	case "lz4":
+		return kgo.Lz4Compression(), nil
+	case "zstd":
+		return kgo.ZstdCompression(), nil
+	}
+	return kgo.CompressionCodec{}, fmt.Errorf("kafka: unsupported compression %q (want none, gzip, snappy, lz4 or zstd)", name)
 }
 
 func (s SASL) mechanism() (sasl.Mechanism, error) {

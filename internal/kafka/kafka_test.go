@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
 	"testing"
@@ -126,6 +127,57 @@ func TestEmbeddedBrokerKeepsTopicsAcrossRestart(t *testing.T) {
 
 // TestSASL: the client options authenticate with SCRAM; a wrong password
 // is an error, not a hang.
+// TestCompression produces and reads back a record with each codec of
+// kafka.compression.
+func TestCompression(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	value := bytes.Repeat([]byte("sluice "), 200)
+	for _, codec := range []string{"", "none", "gzip", "snappy", "lz4", "zstd"} {
+		opts, err := Options{Brokers: c.ListenAddrs(), Compression: codec}.ClientOpts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := kgo.NewClient(append(opts, kgo.DefaultProduceTopic("z"))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.ProduceSync(ctx, &kgo.Record{Key: []byte(codec), Value: value}).FirstErr(); err != nil {
+			t.Fatalf("%q: produce: %v", codec, err)
+		}
+		cl.Close()
+	}
+	opts, err := Options{Brokers: c.ListenAddrs()}.ClientOpts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(append(opts, kgo.ConsumeTopics("z"))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for n := 0; n < 6; {
+		fs := cl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatal(err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			n++
+			if !bytes.Equal(r.Value, value) {
+				t.Errorf("%q: value read back differs", r.Key)
+			}
+		})
+	}
+	if _, err := (Options{Brokers: []string{"x:1"}, Compression: "brotli"}).ClientOpts(); err == nil {
+		t.Error("unsupported compression accepted")
+	}
+}
+
 func TestSASL(t *testing.T) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "admin", "pw"))
 	if err != nil {

@@ -3,10 +3,12 @@ package mysql
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
@@ -74,8 +76,16 @@ func uuidBytes(t *testing.T) []byte {
 // mysqlTxn is a MySQL 8 transaction as the binlog carries it: GTID, BEGIN,
 // table map + rows (two inserts), XID.
 func mysqlTxn(t *testing.T, st *streamer) error {
-	ctx := context.Background()
-	evs := []*replication.BinlogEvent{
+	for _, ev := range mysqlTxnEvents(t) {
+		if err := st.handle(context.Background(), ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func mysqlTxnEvents(t *testing.T) []*replication.BinlogEvent {
+	return []*replication.BinlogEvent{
 		{Header: hdr(replication.GTID_EVENT, 100, 50), Event: &replication.GTIDEvent{SID: uuidBytes(t), GNO: 6}},
 		{Header: hdr(replication.QUERY_EVENT, 150, 50), Event: &replication.QueryEvent{Query: []byte("BEGIN"), SlaveProxyID: 42}},
 		{Header: hdr(replication.WRITE_ROWS_EVENTv2, 200, 100), Event: &replication.RowsEvent{
@@ -84,12 +94,6 @@ func mysqlTxn(t *testing.T, st *streamer) error {
 		}},
 		{Header: hdr(replication.XID_EVENT, 300, 31), Event: &replication.XIDEvent{}},
 	}
-	for _, ev := range evs {
-		if err := st.handle(ctx, ev); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func TestStreamMySQLFlavorOffsets(t *testing.T) {
@@ -109,6 +113,34 @@ func TestStreamMySQLFlavorOffsets(t *testing.T) {
 	}
 	if o := em.commits[0]; o.File != "bin.000001" || o.Pos != 331 || o.GTIDs != testUUID+":1-6" || o.Rows != 0 {
 		t.Errorf("offset after the transaction: %+v", o)
+	}
+}
+
+// TestStreamLoop runs the event loop on a streamer fed like the binlog
+// reader feeds it: the events read ahead are handled in one go, and a
+// stream that then stays silent (not even a heartbeat) is taken for dead.
+func TestStreamLoop(t *testing.T) {
+	st, em := newTestStreamer(t, gomysql.MySQLFlavor, testUUID+":1-5", 0)
+	st.deadAfter = 300 * time.Millisecond
+	bs := replication.NewBinlogStreamerWithChanSize(16)
+	for _, ev := range mysqlTxnEvents(t) {
+		if err := bs.AddEventToStreamer(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.lastEvent = time.Now()
+	err := st.loop(context.Background(), bs)
+	if !errors.Is(err, errDeadStream) {
+		t.Fatalf("loop on a silent stream: %v", err)
+	}
+	if len(em.events) != 2 || len(em.commits) != 1 || em.commits[0].GTIDs != testUUID+":1-6" {
+		t.Fatalf("events %d, commits %+v", len(em.events), em.commits)
+	}
+	// A cancelled context ends the loop with the cancellation.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := st.loop(ctx, bs); !errors.Is(err, context.Canceled) {
+		t.Fatalf("loop after cancel: %v", err)
 	}
 }
 
@@ -133,7 +165,9 @@ func TestStreamResumeSkipsWrittenRows(t *testing.T) {
 	if o := em.commits[0]; o.Pos != 100 || o.GTIDs != testUUID+":1-5" || o.Rows != 2 {
 		t.Errorf("offset inside the transaction: %+v", o)
 	}
-	// The position after the transaction waits for the next commit.
+	// The position after the transaction waits for the next commit (its
+	// GTID part is formatted when it is written).
+	st.syncGTIDs()
 	if st.off.Pos != 331 || st.off.Rows != 0 || st.off.GTIDs != testUUID+":1-6" {
 		t.Errorf("pending offset: %+v", st.off)
 	}

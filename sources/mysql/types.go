@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/sources"
@@ -168,11 +169,7 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 			s, micros = change.MicroTimestampSchema(opt), true
 		}
 		return codec{s, func(v any, _ bool) (any, error) {
-			str, err := textOf(v)
-			if err != nil {
-				return nil, err
-			}
-			us, zero, err := parseDatetime(str)
+			us, zero, err := datetimeOf(v)
 			if err != nil {
 				return nil, err
 			}
@@ -186,11 +183,7 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 		}}, nil
 	case "timestamp":
 		return codec{change.ZonedTimestampSchema(opt), func(v any, _ bool) (any, error) {
-			str, err := textOf(v)
-			if err != nil {
-				return nil, err
-			}
-			us, zero, err := parseDatetime(str)
+			us, zero, err := datetimeOf(v)
 			if err != nil {
 				return nil, err
 			}
@@ -562,6 +555,22 @@ func parseDate(s string) (days int32, zero bool, err error) {
 		return 0, true, nil
 	}
 	return int32(change.DaysFromCivil(int64(y), int64(m), int64(d))), false, nil
+}
+
+// datetimeOf returns a DATETIME or TIMESTAMP value as microseconds since
+// the epoch (a DATETIME's wall clock taken as UTC). The binlog reader
+// (ParseTime) gives a time.Time, built in UTC for a DATETIME; a snapshot
+// row, and values a time.Time cannot hold (zero dates, DATETIMEs before
+// 1970), come as text.
+func datetimeOf(v any) (us int64, zero bool, err error) {
+	if t, ok := v.(time.Time); ok {
+		return t.UnixMicro(), false, nil
+	}
+	str, err := textOf(v)
+	if err != nil {
+		return 0, false, err
+	}
+	return parseDatetime(str)
 }
 
 // parseDatetime parses "YYYY-MM-DD HH:MM:SS[.ffffff]" as UTC microseconds

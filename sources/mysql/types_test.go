@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/big"
 	"testing"
+	"time"
 
 	"github.com/sluice-cdc/sluice/change"
 )
@@ -54,6 +55,12 @@ func TestConvertValue(t *testing.T) {
 		{"datetime connect", Column{DataType: "datetime", FSP: 6}, DecoderOptions{TimePrecisionMode: "connect"}, "1970-01-01 00:00:01.5", true, int64(1500), change.ConnectTimestampName},
 		{"timestamp(0)", Column{DataType: "timestamp"}, DecoderOptions{}, "2018-06-20 13:37:03", true, "2018-06-20T13:37:03Z", change.ZonedTimestampName},
 		{"timestamp(3)", Column{DataType: "timestamp", FSP: 3}, DecoderOptions{}, "2018-06-20 13:37:03.100", true, "2018-06-20T13:37:03.100Z", change.ZonedTimestampName},
+		// The binlog reader gives DATETIME (wall clock in UTC) and
+		// TIMESTAMP (an instant, in any zone) as time.Time.
+		{"datetime(6) binlog time", Column{DataType: "datetime", FSP: 6}, DecoderOptions{}, time.Date(2018, 6, 20, 6, 37, 3, 1000, time.UTC), true, int64(1529476623000001), change.MicroTimestampName},
+		{"datetime(0) binlog time", Column{DataType: "datetime"}, DecoderOptions{}, time.Date(2018, 6, 20, 6, 37, 3, 0, time.UTC), true, int64(1529476623000), change.TimestampName},
+		{"datetime before 1970 binlog text", Column{DataType: "datetime"}, DecoderOptions{}, "1969-12-31 23:59:59", true, int64(-1000), change.TimestampName},
+		{"timestamp(3) binlog time", Column{DataType: "timestamp", FSP: 3}, DecoderOptions{}, time.Date(2018, 6, 20, 15, 37, 3, 100_000_000, time.FixedZone("CEST", 2*3600)), true, "2018-06-20T13:37:03.100Z", change.ZonedTimestampName},
 		{"time micro", Column{DataType: "time"}, DecoderOptions{}, "01:02:03", true, int64(3723000000), change.MicroTimeName},
 		{"time negative", Column{DataType: "time", FSP: 2}, DecoderOptions{}, "-838:59:59.50", true, int64(-3020399500000), change.MicroTimeName},
 		{"time adaptive ms", Column{DataType: "time", FSP: 3}, DecoderOptions{TimePrecisionMode: "adaptive"}, "00:00:01.250", true, int32(1250), change.TimeName},
