@@ -22,7 +22,7 @@ type Options struct {
 	// snappy, lz4 or zstd.
 	Compression string
 	SASL        SASL
-	TLS      TLS
+	TLS         TLS
 	// Partitions and ReplicationFactor are used for topics sluice creates;
 	// ReplicationFactor -1 means the broker default.
 	Partitions        int32
