@@ -1,6 +1,7 @@
 // Command bench measures sluice against the raw ceiling of each path, in
 // one run on this machine, with its own throwaway servers (internal/harness
-// PostgreSQL and MariaDB, an in-process embedded broker per scenario, the
+// PostgreSQL and MariaDB, an in-process embedded broker per scenario with
+// its log on disk and, as a Kafka broker by default, no sync per batch, the
 // internal/esemu search server). sluice is built with `go build` and runs
 // as its own process (`sluice run -c <generated yaml>`, a client of the
 // bench's broker), so each row reports that process's peak RSS (VmHWM) and

@@ -15,7 +15,7 @@ func benchFootprint(ctx context.Context, e *env) ([]result, error) {
 	if err := createPGOrders(ctx, e.pg, db, e.sz.StartupRows); err != nil {
 		return nil, err
 	}
-	broker, err := newBroker()
+	broker, err := e.newBroker()
 	if err != nil {
 		return nil, err
 	}

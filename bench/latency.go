@@ -64,7 +64,7 @@ func benchLatency(ctx context.Context, e *env) ([]result, error) {
 	if err := preparePGStream(ctx, e.pg, db, "sluice_"+name); err != nil {
 		return nil, err
 	}
-	broker, err := newBroker()
+	broker, err := e.newBroker()
 	if err != nil {
 		return nil, err
 	}

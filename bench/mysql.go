@@ -133,7 +133,7 @@ func benchMySQLStreaming(ctx context.Context, e *env) ([]result, error) {
 	if err := e.my.Exec(ctx, fmt.Sprintf(myOrders, db, 10_000)); err != nil {
 		return nil, fmt.Errorf("create %s.orders: %w", db, err)
 	}
-	broker, err := newBroker()
+	broker, err := e.newBroker()
 	if err != nil {
 		return nil, err
 	}

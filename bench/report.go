@@ -104,7 +104,8 @@ func (rep *report) markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# sluice benchmark %s\n\n", rep.Started.Format(time.RFC3339))
 	fmt.Fprintf(&b, "Machine: %d cores; servers, broker and bench on the same machine. sluice runs as its own process "+
-		"(`sluice run -c <generated yaml>`) against an embedded broker in the bench process, so its peak RSS (VmHWM) and CPU "+
+		"(`sluice run -c <generated yaml>`) against an embedded broker in the bench process (log on disk, no fsync per batch: "+
+		"Kafka's default), so its peak RSS (VmHWM) and CPU "+
 		"(utime+stime, /proc/<pid>/stat) exclude the broker. Exactly-once on unless a row says otherwise; JSON with schemas. "+
 		"Times run from process start (startup included) to the connector's status showing the work done.\n\n", goruntime.NumCPU())
 	z := rep.Sizes

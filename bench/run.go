@@ -154,9 +154,19 @@ func buildSluice(ctx context.Context, dir string) (string, error) {
 
 // newBroker starts an embedded broker in the bench process for one
 // scenario: sluice runs as a client of it, so the broker's memory and CPU
-// are not counted as sluice's. The caller closes it.
-func newBroker() (*kafka.Embedded, error) {
-	b, err := kafka.StartEmbedded(kafka.EmbeddedOptions{Listen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+// are not counted as sluice's. Its log is in a directory of e.tmp. The
+// caller closes it.
+func (e *env) newBroker() (*kafka.Embedded, error) {
+	dir, err := os.MkdirTemp(e.tmp, "broker-")
+	if err != nil {
+		return nil, fmt.Errorf("broker dir: %w", err)
+	}
+	// The log on disk, written to the page cache without a sync per batch,
+	// as a Kafka broker does by default. (kfake's in-memory log copies a
+	// whole segment each time it grows, costing the bench process more CPU
+	// than sluice itself on a large topic.)
+	b, err := kafka.StartEmbedded(kafka.EmbeddedOptions{Listen: "127.0.0.1:0", DataDir: dir, NoSync: true,
+		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, fmt.Errorf("embedded broker: %w", err)
 	}
@@ -251,7 +261,7 @@ const runTimeout = 10 * time.Minute
 
 // runSluiceAlone is runSluice against a fresh broker of its own.
 func (e *env) runSluiceAlone(ctx context.Context, name, body string, done func(status) (bool, error)) (usage, error) {
-	broker, err := newBroker()
+	broker, err := e.newBroker()
 	if err != nil {
 		return usage{}, err
 	}

@@ -30,7 +30,7 @@ func benchSinks(ctx context.Context, e *env) ([]result, error) {
 	if err := createPGOrders(ctx, e.pg, "sinksrc", n); err != nil {
 		return nil, err
 	}
-	broker, err := newBroker()
+	broker, err := e.newBroker()
 	if err != nil {
 		return nil, err
 	}

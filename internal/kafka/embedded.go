@@ -34,6 +34,11 @@ type EmbeddedOptions struct {
 	Listen string
 	// DataDir holds the broker's log; empty keeps everything in memory.
 	DataDir string
+	// NoSync leaves the log's writes to the page cache, as a Kafka broker
+	// does by default, instead of syncing every batch to disk. Only the
+	// benchmarks use it: their broker stands in for a Kafka cluster, and
+	// kill -9 of sluice does not lose the page cache.
+	NoSync bool
 	// Partitions is the default partition count of auto-created topics.
 	Partitions int32
 	Logger     *slog.Logger
@@ -73,7 +78,10 @@ func StartEmbedded(o EmbeddedOptions) (*Embedded, error) {
 		if lock, err = lockDir(o.DataDir); err != nil {
 			return nil, err
 		}
-		opts = append(opts, kfake.DataDir(o.DataDir), kfake.SyncWrites())
+		opts = append(opts, kfake.DataDir(o.DataDir))
+		if !o.NoSync {
+			opts = append(opts, kfake.SyncWrites())
+		}
 	}
 	if o.Logger != nil {
 		opts = append(opts, kfake.WithLogger(kfakeLogger{o.Logger}))
