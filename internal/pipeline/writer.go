@@ -18,10 +18,12 @@ import (
 type SourceWriter struct {
 	w   *kafka.TxnWriter
 	enc *change.JSONEncoder
-	// slab is carved into the records' keys and values: one allocation per
-	// many records instead of two per record.
+	// slab holds the records' keys and values, encoded into it one after
+	// the other: one allocation per many records instead of two per
+	// record, and no copy. reserve is the room left for the next one (the
+	// largest encoded so far).
 	slab    []byte
-	scratch []byte
+	reserve int
 	recs    []*kgo.Record
 	// tf, when set, is applied to a copy of each event before encoding.
 	tf Transform
@@ -45,17 +47,25 @@ func NewSourceWriter(w *kafka.TxnWriter, opts change.JSONOptions) *SourceWriter 
 
 const slabSize = 1 << 20
 
-// carve copies b into the slab and returns the copy.
-func (s *SourceWriter) carve(b []byte) []byte {
-	if len(b) > slabSize/4 {
-		return append([]byte(nil), b...)
-	}
-	if cap(s.slab)-len(s.slab) < len(b) {
-		s.slab = make([]byte, 0, slabSize)
+// appendTo encodes one key or value at the end of the slab with fn and
+// returns it. A slab with less room than the largest so far is left for a
+// new one; an encoding larger than any before may still outgrow it, and
+// append then moves the slab (the records already carved keep the old
+// array), so a key or value of any size is encoded whole.
+func (s *SourceWriter) appendTo(fn func([]byte, *change.Event) ([]byte, error), e *change.Event) ([]byte, error) {
+	if cap(s.slab)-len(s.slab) < s.reserve {
+		s.slab = make([]byte, 0, max(slabSize, 2*s.reserve))
 	}
 	start := len(s.slab)
-	s.slab = append(s.slab, b...)
-	return s.slab[start:len(s.slab):len(s.slab)]
+	b, err := fn(s.slab, e)
+	if err != nil {
+		s.slab = s.slab[:start]
+		return nil, err
+	}
+	s.slab = b
+	out := b[start:len(b):len(b)]
+	s.reserve = max(s.reserve, len(out))
+	return out, nil
 }
 
 // Emit encodes events and adds them to the open Kafka transaction.
@@ -69,7 +79,6 @@ func (s *SourceWriter) Emit(ctx context.Context, evs []change.Event) error {
 // encode transforms and encodes evs into s.recs.
 func (s *SourceWriter) encode(evs []change.Event) error {
 	s.recs = s.recs[:0]
-	scratch := s.scratch[:0]
 	for i := range evs {
 		e := &evs[i]
 		if s.tf != nil {
@@ -90,27 +99,20 @@ func (s *SourceWriter) encode(evs []change.Event) error {
 				r.Headers[j] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
 			}
 		}
-		var err error
-		start := len(scratch)
-		scratch, err = s.enc.AppendKey(scratch, e)
-		if err != nil {
-			return fmt.Errorf("encode key for %s: %w", e.Topic, err)
-		}
 		if !change.KeyIsNull(e) {
-			r.Key = s.carve(scratch[start:])
+			var err error
+			if r.Key, err = s.appendTo(s.enc.AppendKey, e); err != nil {
+				return fmt.Errorf("encode key for %s: %w", e.Topic, err)
+			}
 		}
-		scratch = scratch[:start]
-		scratch, err = s.enc.AppendValue(scratch, e)
-		if err != nil {
-			return fmt.Errorf("encode value for %s: %w", e.Topic, err)
+		if !change.ValueIsNull(e) {
+			var err error
+			if r.Value, err = s.appendTo(s.enc.AppendValue, e); err != nil {
+				return fmt.Errorf("encode value for %s: %w", e.Topic, err)
+			}
 		}
-		if !e.Tombstone {
-			r.Value = s.carve(scratch[start:])
-		}
-		scratch = scratch[:start]
 		s.recs = append(s.recs, r)
 	}
-	s.scratch = scratch
 	return nil
 }
 

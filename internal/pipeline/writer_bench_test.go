@@ -19,7 +19,7 @@ import (
 // benchEvents decodes n Postgres changes of a 7-column customers table
 // (70% inserts, 25% updates with full before images, 5% deletes with
 // their tombstones), as the source hands them to the writer.
-func benchEvents(b *testing.B, n int) []change.Event {
+func benchEvents(b testing.TB, n int) []change.Event {
 	b.Helper()
 	d := postgres.NewDecoder(postgres.DecoderOptions{TopicPrefix: "inventory", Database: "inventory", Version: "bench", Tombstones: true})
 	const rel = 16384
