@@ -93,7 +93,10 @@ func (s *Source) stream(ctx context.Context, conn *client.Conn, si serverInfo, d
 		// text (fmt.Sprintf) to parse them again cost 8% of the decoding.
 		ParseTime:        true,
 		DisableRetrySync: true,
-		HeartbeatPeriod:  heartbeatPeriod,
+		// The streamer keeps its own GTID set (gset); go-mysql's copy of
+		// it on every commit event went unused.
+		DiscardGTIDSet:  true,
+		HeartbeatPeriod: heartbeatPeriod,
 		// Events read ahead of the decoder. go-mysql's default (10240)
 		// would hold ~1 GB of a transaction with 100 KB rows; 128 keeps the
 		// reader busy and memory flat.
