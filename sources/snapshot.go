@@ -2,41 +2,213 @@ package sources
 
 import (
 	"context"
+	"errors"
+	"sync"
 
 	"github.com/sluice-cdc/sluice/change"
 )
 
-// SnapshotBatch collects a snapshot's events for Emitter.Emit. It holds
-// the last event read back until the next one arrives, so that the very
-// last event of the snapshot can be marked snapshot=last.
-type SnapshotBatch struct {
-	held    *change.Event
-	pending []change.Event
+// Sizes of a SnapshotWriter's pipeline: events are handed to the emitting
+// goroutine in batches of snapshotBatch, at most snapshotQueue of them
+// waiting, so that the events read ahead of Kafka stay bounded (a few
+// megabytes) whatever the chunk size.
+const (
+	snapshotBatch = 512
+	snapshotQueue = 4
+)
+
+// SnapshotWriter emits and commits a snapshot's events on a goroutine of
+// its own, so that reading and decoding rows overlaps with encoding,
+// producing and committing them. It holds the last event read back until
+// the next one arrives, so that the very last event of the snapshot can be
+// marked snapshot=last.
+//
+// The reader calls Hold for each event and Flush at each chunk boundary;
+// both return at once unless the pipeline is full. Events and commits
+// reach the Emitter in the order they were handed over, so the offset of a
+// chunk is committed with exactly the events held before its Flush. The
+// final Flush waits for everything to be committed; Close stops the
+// goroutine early (on an error) and leaves the open Kafka transaction
+// uncommitted. The Emitter must not be used by anyone else between
+// StartSnapshot and the final Flush or Close.
+type SnapshotWriter struct {
+	held    change.Event
+	hasHeld bool
+	cur     []change.Event
+
+	work   chan snapshotWork
+	free   chan []change.Event
+	done   chan struct{}
+	cancel context.CancelFunc
+	closed bool
+
+	mu  sync.Mutex
+	err error
 }
 
-// Hold adds ev; the event held before it becomes pending.
-func (b *SnapshotBatch) Hold(ev change.Event) {
-	if b.held != nil {
-		b.pending = append(b.pending, *b.held)
-	}
-	b.held = &ev
+// snapshotWork is one step for the emitting goroutine: emit evs, then, if
+// commit, commit with offset.
+type snapshotWork struct {
+	evs    []change.Event
+	commit bool
+	offset []byte
 }
 
-// Flush emits the pending events and commits them with offset; with
-// final, the held event too, marked snapshot=last. It returns how many
-// events were emitted.
-func (b *SnapshotBatch) Flush(ctx context.Context, em Emitter, final bool, offset []byte) (int, error) {
-	if final && b.held != nil {
-		b.held.Source.Snapshot = "last"
-		b.pending = append(b.pending, *b.held)
-		b.held = nil
+// StartSnapshot starts the goroutine that writes a snapshot's events
+// through em; emitted is called there with the number of events each Emit
+// wrote (for status counters) and may be nil.
+func StartSnapshot(ctx context.Context, em Emitter, emitted func(n int)) *SnapshotWriter {
+	ctx, cancel := context.WithCancel(ctx)
+	w := &SnapshotWriter{
+		work:   make(chan snapshotWork, snapshotQueue),
+		free:   make(chan []change.Event, snapshotQueue+2),
+		done:   make(chan struct{}),
+		cancel: cancel,
 	}
-	n := len(b.pending)
-	if n > 0 {
-		if err := em.Emit(ctx, b.pending); err != nil {
-			return 0, err
+	go w.run(ctx, em, emitted)
+	return w
+}
+
+func (w *SnapshotWriter) run(ctx context.Context, em Emitter, emitted func(int)) {
+	defer close(w.done)
+	for wk := range w.work {
+		if err := ctx.Err(); err != nil {
+			// Closed (or cancelled): commit nothing more.
+			w.fail(err)
+			return
 		}
-		b.pending = b.pending[:0]
+		if len(wk.evs) > 0 {
+			if err := em.Emit(ctx, wk.evs); err != nil {
+				w.fail(err)
+				return
+			}
+			if emitted != nil {
+				emitted(len(wk.evs))
+			}
+			// The events are encoded: let the reader refill the slice.
+			clear(wk.evs)
+			select {
+			case w.free <- wk.evs[:0]:
+			default:
+			}
+		}
+		if wk.commit {
+			if err := em.Commit(ctx, wk.offset); err != nil {
+				w.fail(err)
+				return
+			}
+		}
 	}
-	return n, em.Commit(ctx, offset)
+}
+
+func (w *SnapshotWriter) fail(err error) {
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.mu.Unlock()
+}
+
+// Err returns the error that stopped the emitting goroutine, if any.
+func (w *SnapshotWriter) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// errStopped is returned when the writer was closed.
+var errStopped = errors.New("snapshot writer closed")
+
+// send hands wk to the emitting goroutine.
+func (w *SnapshotWriter) send(ctx context.Context, wk snapshotWork) error {
+	if w.closed {
+		return errStopped
+	}
+	select {
+	case w.work <- wk:
+		return nil
+	case <-w.done:
+		if err := w.Err(); err != nil {
+			return err
+		}
+		return errStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Hold adds ev; the event held before it becomes pending. It returns the
+// error that stopped the emitting goroutine, if any.
+func (w *SnapshotWriter) Hold(ctx context.Context, ev change.Event) error {
+	if !w.hasHeld {
+		w.held, w.hasHeld = ev, true
+		return nil
+	}
+	if w.cur == nil {
+		select {
+		case w.cur = <-w.free:
+		default:
+			w.cur = make([]change.Event, 0, snapshotBatch)
+		}
+	}
+	w.cur = append(w.cur, w.held)
+	w.held = ev
+	if len(w.cur) < snapshotBatch {
+		return nil
+	}
+	return w.pass(ctx, false, nil)
+}
+
+// pass hands the pending events (and a commit, with commit) on.
+func (w *SnapshotWriter) pass(ctx context.Context, commit bool, offset []byte) error {
+	wk := snapshotWork{evs: w.cur, commit: commit, offset: offset}
+	w.cur = nil
+	if len(wk.evs) == 0 && !commit {
+		return nil
+	}
+	return w.send(ctx, wk)
+}
+
+// Flush has the pending events emitted and committed with offset. With
+// final, the held event is emitted too, marked snapshot=last, and Flush
+// waits until everything is committed and stops the goroutine; without,
+// it returns at once and the commit happens in the background (an error
+// shows up in a later call).
+func (w *SnapshotWriter) Flush(ctx context.Context, final bool, offset []byte) error {
+	if final && w.hasHeld {
+		w.held.Source.Snapshot = "last"
+		w.cur = append(w.cur, w.held)
+		w.held, w.hasHeld = change.Event{}, false
+	}
+	if err := w.pass(ctx, true, offset); err != nil {
+		w.Close()
+		return err
+	}
+	if !final {
+		return nil
+	}
+	w.closed = true
+	close(w.work)
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+		w.cancel()
+		<-w.done
+	}
+	w.cancel()
+	if err := w.Err(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// Close stops the emitting goroutine without committing what is pending
+// and waits for it. It is idempotent and a no-op after the final Flush.
+func (w *SnapshotWriter) Close() {
+	if !w.closed {
+		w.closed = true
+		w.cancel()
+		close(w.work)
+	}
+	<-w.done
 }

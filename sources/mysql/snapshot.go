@@ -94,7 +94,9 @@ func (s *Source) snapshot(ctx context.Context, conn *client.Conn, si serverInfo,
 
 	tables := dec.Tables()
 	sortTables(tables)
-	sr := &snapshotReader{s: s, conn: snap, dec: dec, em: em, off: pos}
+	sr := &snapshotReader{s: s, conn: snap, dec: dec, off: pos}
+	sr.w = sources.StartSnapshot(ctx, em, func(n int) { s.status.addEvents(n, 0) })
+	defer sr.w.Close()
 	for i, t := range tables {
 		if err := sr.readTable(ctx, t); err != nil {
 			return nil, fmt.Errorf("mysql source %s: snapshot %s: %w", s.o.Name, t.ID(), err)
@@ -158,7 +160,9 @@ func (s *Source) adhocSnapshot(ctx context.Context, dec *Decoder, off offsets.My
 		}
 		tables = append(tables, t)
 	}
-	sr := &snapshotReader{s: s, conn: snap, dec: dec, em: em, off: &off}
+	sr := &snapshotReader{s: s, conn: snap, dec: dec, off: &off}
+	sr.w = sources.StartSnapshot(ctx, em, func(n int) { s.status.addEvents(n, 0) })
+	defer sr.w.Close()
 	for i, t := range tables {
 		if err := sr.readTable(ctx, t); err != nil {
 			return nil, fmt.Errorf("mysql source %s: ad-hoc snapshot %s: %w", s.o.Name, t.ID(), err)
@@ -184,10 +188,10 @@ type snapshotReader struct {
 	s    *Source
 	conn *client.Conn
 	dec  *Decoder
-	em   Emitter
 	off  *offsets.MySQL
 
-	batch sources.SnapshotBatch
+	// w emits and commits the events on a goroutine of its own.
+	w     *sources.SnapshotWriter
 	total int64
 }
 
@@ -229,7 +233,9 @@ func (sr *snapshotReader) readTable(ctx context.Context, t Table) error {
 		if err != nil {
 			return err
 		}
-		sr.batch.Hold(ev)
+		if err := sr.w.Hold(ctx, ev); err != nil {
+			return err
+		}
 		n++
 		sr.total++
 		if n%1024 == 0 {
@@ -245,12 +251,11 @@ func (sr *snapshotReader) readTable(ctx context.Context, t Table) error {
 	return err
 }
 
-// flush emits the pending events and commits them with the current offset;
-// with final, the held event too, marked snapshot=last.
+// flush has the pending events emitted and committed with the current
+// offset (in the background); with final, the held event too, marked
+// snapshot=last, and it waits for the commit.
 func (sr *snapshotReader) flush(ctx context.Context, final bool) error {
-	n, err := sr.batch.Flush(ctx, sr.em, final, sr.off.Marshal())
-	sr.s.status.addEvents(n, 0)
-	if err != nil {
+	if err := sr.w.Flush(ctx, final, sr.off.Marshal()); err != nil {
 		return fmt.Errorf("mysql source %s: snapshot: %w", sr.s.o.Name, err)
 	}
 	return nil

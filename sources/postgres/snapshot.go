@@ -47,7 +47,9 @@ func (s *Source) snapshot(ctx context.Context, conn, repl *pgx.Conn, dec *Decode
 	}
 
 	off := &offsets.Postgres{Slot: s.o.SlotName, Snapshot: offsets.SnapshotRunning, SnapshotLSN: uint64(cp)}
-	sr := &snapshotReader{s: s, tx: tx, dec: dec, em: em, off: off, lsn: cp, xmin: xmin}
+	sr := &snapshotReader{s: s, tx: tx, dec: dec, off: off, lsn: cp, xmin: xmin}
+	sr.w = sources.StartSnapshot(ctx, em, s.status.addEvents)
+	defer sr.w.Close()
 	for i, t := range tables {
 		def, err := cat.Table(ctx, t.OID)
 		if err != nil {
@@ -103,7 +105,9 @@ func (s *Source) adhocSnapshot(ctx context.Context, conn *pgx.Conn, dec *Decoder
 	if err := tx.QueryRow(ctx, "SELECT txid_snapshot_xmin(txid_current_snapshot())").Scan(&xmin); err != nil {
 		return nil, fmt.Errorf("postgres source %s: ad-hoc snapshot xmin: %w", s.o.Name, err)
 	}
-	sr := &snapshotReader{s: s, tx: tx, dec: dec, em: em, off: &off, lsn: pglogrepl.LSN(max(off.EndLSN, off.SnapshotLSN)), xmin: xmin}
+	sr := &snapshotReader{s: s, tx: tx, dec: dec, off: &off, lsn: pglogrepl.LSN(max(off.EndLSN, off.SnapshotLSN)), xmin: xmin}
+	sr.w = sources.StartSnapshot(ctx, em, s.status.addEvents)
+	defer sr.w.Close()
 	for i, t := range tables {
 		def, err := cat.Table(ctx, t.OID)
 		if err != nil {
@@ -132,12 +136,12 @@ type snapshotReader struct {
 	s    *Source
 	tx   pgx.Tx
 	dec  *Decoder
-	em   Emitter
 	off  *offsets.Postgres
 	lsn  pglogrepl.LSN
 	xmin int64
 
-	batch sources.SnapshotBatch
+	// w emits and commits the events on a goroutine of its own.
+	w     *sources.SnapshotWriter
 	total int64
 }
 
@@ -191,7 +195,11 @@ func (sr *snapshotReader) readTable(ctx context.Context, t *Table, lastTable boo
 					return err
 				}
 				n++
-				sr.batch.Hold(ev)
+				if err := sr.w.Hold(ctx, ev); err != nil {
+					rr.Close()
+					mrr.Close()
+					return err
+				}
 			}
 			if _, err := rr.Close(); err != nil {
 				mrr.Close()
@@ -219,13 +227,11 @@ func (sr *snapshotReader) readTable(ctx context.Context, t *Table, lastTable boo
 	return nil
 }
 
-// flush emits the pending events and commits them with a "running"
-// offset; with final, the held event too, marked snapshot=last, with the
-// final offset.
+// flush has the pending events emitted and committed with the current
+// offset (in the background); with final, the held event too, marked
+// snapshot=last, and it waits for the commit.
 func (sr *snapshotReader) flush(ctx context.Context, final bool) error {
-	n, err := sr.batch.Flush(ctx, sr.em, final, sr.off.Marshal())
-	sr.s.status.addEvents(n)
-	if err != nil {
+	if err := sr.w.Flush(ctx, final, sr.off.Marshal()); err != nil {
 		return fmt.Errorf("postgres source %s: snapshot: %w", sr.s.o.Name, err)
 	}
 	return nil
