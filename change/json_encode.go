@@ -45,6 +45,49 @@ type JSONEncoder struct {
 	opts      JSONOptions
 	keyBlocks map[*Schema][]byte
 	envBlocks map[envKey][]byte
+	// names holds each struct schema's field names, written out.
+	names map[*Schema]*fieldNames
+	// lastSource is the last snapshot event's source block (kind k),
+	// written out in lastSourceJSON: a snapshot's rows mostly share it.
+	lastSource     Source
+	lastSourceKind connKind
+	lastSourceJSON []byte
+}
+
+// fieldNames is a struct schema's field names as appendStruct writes them:
+// field i is buf[ends[i-1]:ends[i]], `"name":` with a ',' before it for
+// every field but the first.
+type fieldNames struct {
+	buf  []byte
+	ends []int
+}
+
+func newFieldNames(s *Schema) *fieldNames {
+	n := &fieldNames{ends: make([]int, len(s.Fields))}
+	for i := range s.Fields {
+		if i > 0 {
+			n.buf = append(n.buf, ',')
+		}
+		n.buf = appendString(n.buf, s.Fields[i].Name)
+		n.buf = append(n.buf, ':')
+		n.ends[i] = len(n.buf)
+	}
+	return n
+}
+
+// fieldNames returns s's field names, cached.
+func (enc *JSONEncoder) fieldNames(s *Schema) *fieldNames {
+	if n, ok := enc.names[s]; ok {
+		return n
+	}
+	n := newFieldNames(s)
+	if enc.names != nil { // nil in the encoder of schema defaults
+		if len(enc.names) >= maxCachedSchemas {
+			clear(enc.names)
+		}
+		enc.names[s] = n
+	}
+	return n
 }
 
 // NewJSONEncoder returns an encoder with the given options.
@@ -53,6 +96,7 @@ func NewJSONEncoder(opts JSONOptions) *JSONEncoder {
 		opts:      opts,
 		keyBlocks: make(map[*Schema][]byte),
 		envBlocks: make(map[envKey][]byte),
+		names:     make(map[*Schema]*fieldNames),
 	}
 }
 
@@ -286,7 +330,17 @@ func (enc *JSONEncoder) appendEnvelope(dst []byte, e *Event) ([]byte, error) {
 		return dst, fmt.Errorf("after: %w", err)
 	}
 	dst = append(dst, `,"source":`...)
-	dst = enc.appendSource(dst, &e.Source, k)
+	if e.Source.Snapshot == "true" {
+		// A snapshot's rows share their source block (but for the
+		// snapshot=last one): write it out once.
+		if k != enc.lastSourceKind || e.Source != enc.lastSource || enc.lastSourceJSON == nil {
+			enc.lastSourceJSON = enc.appendSource(enc.lastSourceJSON[:0], &e.Source, k)
+			enc.lastSource, enc.lastSourceKind = e.Source, k
+		}
+		dst = append(dst, enc.lastSourceJSON...)
+	} else {
+		dst = enc.appendSource(dst, &e.Source, k)
+	}
 	dst = append(dst, `,"transaction":`...)
 	if t := e.Transaction; t != nil {
 		dst = append(dst, `{"id":`...)
@@ -517,15 +571,14 @@ func (enc *JSONEncoder) appendStruct(dst []byte, s *Schema, v *Struct) ([]byte, 
 	if len(v.Values) != len(s.Fields) {
 		return dst, fmt.Errorf("struct %s has %d values for %d fields", s.Name, len(v.Values), len(s.Fields))
 	}
+	names := enc.fieldNames(s)
 	dst = append(dst, '{')
 	var err error
+	prev := 0
 	for i := range s.Fields {
 		f := &s.Fields[i]
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, f.Name)
-		dst = append(dst, ':')
+		dst = append(dst, names.buf[prev:names.ends[i]]...)
+		prev = names.ends[i]
 		if dst, err = enc.appendValue(dst, f.Schema, v.Values[i]); err != nil {
 			return dst, fmt.Errorf("%s: %w", f.Name, err)
 		}

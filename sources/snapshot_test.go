@@ -14,11 +14,11 @@ import (
 // recEmitter records what reaches it: "e:<topic>/<snapshot>" per event,
 // "c:<offset>" per commit.
 type recEmitter struct {
-	mu        sync.Mutex
-	log       []string
-	failEmit  int // fail the n-th Emit (1-based); 0: never
-	emits     int
-	block     chan struct{} // when set, Commit waits for it
+	mu       sync.Mutex
+	log      []string
+	failEmit int // fail the n-th Emit (1-based); 0: never
+	emits    int
+	block    chan struct{} // when set, Commit waits for it
 }
 
 func (r *recEmitter) Emit(_ context.Context, evs []change.Event) error {
