@@ -220,3 +220,72 @@ func BenchmarkPipelineRatio(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSnapshotRows measures the per-row work of a Postgres snapshot
+// on the bench's orders table (bench/pg.go): decoding a row as read
+// (ReadRow) and encoding it into a record, each separately and together.
+func BenchmarkSnapshotRows(b *testing.B) {
+	d := postgres.NewDecoder(postgres.DecoderOptions{TopicPrefix: "snap", Database: "snap", Version: "bench"})
+	const rel = 16384
+	_, err := d.SetTable(postgres.Table{RelationID: rel, Schema: "public", Name: "orders", ReplicaIdentity: 'd',
+		Columns: []postgres.Column{
+			{Name: "id", TypeOID: 20, TypeName: "int8", Typmod: -1, Key: true, KeySeq: 1},
+			{Name: "customer_id", TypeOID: 20, TypeName: "int8", Typmod: -1},
+			{Name: "status", TypeOID: 25, TypeName: "text", Typmod: -1},
+			{Name: "amount", TypeOID: 1700, TypeName: "numeric", Typmod: (12<<16 | 2) + 4},
+			{Name: "created_at", TypeOID: 1184, TypeName: "timestamptz", Typmod: -1},
+			{Name: "note", TypeOID: 25, TypeName: "text", Typmod: -1, Nullable: true},
+			{Name: "ts_us", TypeOID: 20, TypeName: "int8", Typmod: -1},
+		}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 1000
+	rows := make([][][]byte, n)
+	for i := range rows {
+		g := 1_000_000 + i
+		note := fmt.Sprintf("%032x", g*7919)
+		for _, v := range []string{fmt.Sprint(g), fmt.Sprint(g % 5000), "shipped", fmt.Sprintf("%d.%02d", g%100000/100, g%100),
+			"2026-11-25 02:20:14.123456+00", note + note + note, "1764037214123456"} {
+			rows[i] = append(rows[i], []byte(v))
+		}
+	}
+	src := change.Source{Snapshot: "true", Schema: "public", Table: "orders", TxID: 1234, LSN: 1 << 30, TsUs: 1764037214123456}
+	evs := make([]change.Event, n)
+	decode := func() {
+		for i, r := range rows {
+			ev, err := d.ReadRow(rel, r, src)
+			if err != nil {
+				b.Fatal(err)
+			}
+			evs[i] = ev
+		}
+	}
+	decode()
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			decode()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/row")
+	})
+	b.Run("encode", func(b *testing.B) {
+		s := NewSourceWriter(nil, change.JSONOptions{Schemas: true})
+		for b.Loop() {
+			if err := s.encode(evs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(s.recs[0].Key)+len(s.recs[0].Value)), "B/row")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/row")
+	})
+	b.Run("both", func(b *testing.B) {
+		s := NewSourceWriter(nil, change.JSONOptions{Schemas: true})
+		for b.Loop() {
+			decode()
+			if err := s.encode(evs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/row")
+	})
+}
