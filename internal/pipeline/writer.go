@@ -24,7 +24,13 @@ type SourceWriter struct {
 	// largest encoded so far).
 	slab    []byte
 	reserve int
-	recs    []*kgo.Record
+	// retired are the slabs filled up since the last commit (at most
+	// maxPooledSlabs of them), free those whose records a commit has
+	// delivered: Kafka no longer holds their bytes, so they are reused
+	// instead of being left to the garbage collector (a snapshot fills
+	// one per few hundred rows).
+	retired, free [][]byte
+	recs          []*kgo.Record
 	// tf, when set, is applied to a copy of each event before encoding.
 	tf Transform
 	ev change.Event
@@ -47,14 +53,55 @@ func NewSourceWriter(w *kafka.TxnWriter, opts change.JSONOptions) *SourceWriter 
 
 const slabSize = 1 << 20
 
+// maxPooledSlabs bounds the slabs kept for reuse, and so the memory they
+// hold (a few tens of MB, about what the producer buffers anyway).
+const maxPooledSlabs = 24
+
+// newSlab retires the current slab and returns an empty one with room for
+// at least n bytes: a free one if there is one, else a new one.
+func (s *SourceWriter) newSlab(n int) []byte {
+	if cap(s.slab) > 0 && len(s.retired) < maxPooledSlabs {
+		s.retired = append(s.retired, s.slab)
+	}
+	for len(s.free) > 0 {
+		f := s.free[len(s.free)-1]
+		s.free[len(s.free)-1] = nil
+		s.free = s.free[:len(s.free)-1]
+		if cap(f) >= n {
+			return f[:0]
+		}
+	}
+	return make([]byte, 0, n)
+}
+
+// recycle makes the slabs retired before a successful commit free for
+// reuse; the free list keeps no more than the last transaction needed, so
+// that memory is given back once the writer fills fewer slabs (a snapshot
+// has ended).
+func (s *SourceWriter) recycle() {
+	n := len(s.retired)
+	if len(s.free) > n {
+		clear(s.free[n:])
+		s.free = s.free[:n]
+	}
+	for _, r := range s.retired {
+		if len(s.free) >= maxPooledSlabs {
+			break
+		}
+		s.free = append(s.free, r)
+	}
+	clear(s.retired)
+	s.retired = s.retired[:0]
+}
+
 // appendTo encodes one key or value at the end of the slab with fn and
 // returns it. A slab with less room than the largest so far is left for a
 // new one; an encoding larger than any before may still outgrow it, and
 // append then moves the slab (the records already carved keep the old
 // array), so a key or value of any size is encoded whole.
 func (s *SourceWriter) appendTo(fn func([]byte, *change.Event) ([]byte, error), e *change.Event) ([]byte, error) {
-	if cap(s.slab)-len(s.slab) < s.reserve {
-		s.slab = make([]byte, 0, max(slabSize, 2*s.reserve))
+	if s.slab == nil || cap(s.slab)-len(s.slab) < s.reserve {
+		s.slab = s.newSlab(max(slabSize, 2*s.reserve))
 	}
 	start := len(s.slab)
 	b, err := fn(s.slab, e)
@@ -127,7 +174,17 @@ func (s *SourceWriter) Heartbeat(ctx context.Context, serverName string, tsMs in
 
 // Commit commits the open transaction with the offset record.
 func (s *SourceWriter) Commit(ctx context.Context, offset []byte) error {
-	return s.w.Commit(ctx, offset)
+	if err := s.w.Commit(ctx, offset); err != nil {
+		// Aborted: records may still be held; leave their slabs to the
+		// garbage collector.
+		clear(s.retired)
+		s.retired = s.retired[:0]
+		return err
+	}
+	// Every record written so far is delivered (Commit waits for all of
+	// them): Kafka holds none of the retired slabs' bytes any more.
+	s.recycle()
+	return nil
 }
 
 // HeartbeatRecord encodes a heartbeat as Debezium does: key

@@ -59,3 +59,57 @@ func TestEncodeIntoSlab(t *testing.T) {
 		t.Fatal("no tombstone among the events")
 	}
 }
+
+// TestSlabsReused: after a commit (recycle) the slabs filled before it are
+// reused, the records encoded into them are whole, and the pool shrinks
+// once fewer slabs are filled.
+func TestSlabsReused(t *testing.T) {
+	evs := benchEvents(t, 3000)
+	opts := change.JSONOptions{Schemas: true}
+	s := NewSourceWriter(nil, opts)
+	enc := change.NewJSONEncoder(opts)
+	check := func() {
+		t.Helper()
+		for i := range evs {
+			key, value, err := enc.Encode(&evs[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(s.recs[i].Key, key) || !bytes.Equal(s.recs[i].Value, value) {
+				t.Fatalf("record %d: key %.80q value %.80q, want key %.80q value %.80q", i, s.recs[i].Key, s.recs[i].Value, key, value)
+			}
+		}
+	}
+	if err := s.encode(evs); err != nil {
+		t.Fatal(err)
+	}
+	check()
+	filled := len(s.retired)
+	if filled < 2 {
+		t.Fatalf("%d slabs retired; the test needs more events", filled)
+	}
+	first := &s.retired[0][:1][0]
+	s.recycle()
+	if len(s.free) != filled || len(s.retired) != 0 {
+		t.Fatalf("after recycle: %d free, %d retired; want %d, 0", len(s.free), len(s.retired), filled)
+	}
+	if err := s.encode(evs); err != nil {
+		t.Fatal(err)
+	}
+	check()
+	reused := false
+	for _, r := range s.recs {
+		if (len(r.Value) > 0 && &r.Value[0] == first) || (len(r.Key) > 0 && &r.Key[0] == first) {
+			reused = true
+		}
+	}
+	if !reused {
+		t.Error("the first slab was not reused")
+	}
+	// A transaction that fills no slab: the pool empties.
+	s.recycle()
+	s.recycle()
+	if len(s.free) != 0 {
+		t.Errorf("%d free slabs kept after a transaction that filled none", len(s.free))
+	}
+}
