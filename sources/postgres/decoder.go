@@ -122,7 +122,18 @@ type Decoder struct {
 
 	seqLSN pglogrepl.LSN // cache of the source.sequence of seqLSN
 	seq    string
+
+	// snap holds the strings and bytes of snapshot rows (ReadRow), many
+	// rows to a buffer; snapSeq is the source.sequence of snapshot rows at
+	// snapSeqLSN after commit snapSeqLast.
+	snap        arena
+	snapSeq     string
+	snapSeqLSN  pglogrepl.LSN
+	snapSeqLast pglogrepl.LSN
 }
+
+// snapArenaSize is the size of the buffers snapshot rows share.
+const snapArenaSize = 64 << 10
 
 type keyOverride struct {
 	table   *regexp.Regexp
@@ -625,7 +636,10 @@ func (d *Decoder) ReadRow(relID uint32, values [][]byte, src change.Source) (cha
 	for _, v := range values {
 		total += len(v) + arenaColumnSlack
 	}
-	a := &arena{buf: make([]byte, 0, total)}
+	a := &d.snap
+	if cap(a.buf)-len(a.buf) < total {
+		a.buf = make([]byte, 0, max(snapArenaSize, total))
+	}
 	row, key := t.alloc()
 	for i := range t.cols {
 		f := t.field[i]
@@ -644,7 +658,11 @@ func (d *Decoder) ReadRow(relID uint32, values [][]byte, src change.Source) (cha
 	src.DB = d.opts.Database
 	src.Schema, src.Table = t.def.Schema, t.def.Name
 	if src.Sequence == "" {
-		src.Sequence = sequence(d.lastCommit, pglogrepl.LSN(src.LSN), a)
+		lsn := pglogrepl.LSN(src.LSN)
+		if d.snapSeq == "" || d.snapSeqLSN != lsn || d.snapSeqLast != d.lastCommit {
+			d.snapSeq, d.snapSeqLSN, d.snapSeqLast = sequence(d.lastCommit, lsn, nil), lsn, d.lastCommit
+		}
+		src.Sequence = d.snapSeq
 	}
 	return change.Event{
 		Topic: t.topic, Op: change.OpRead, Key: t.fillKey(row, key), RowSchema: t.rowSchema,
