@@ -321,11 +321,43 @@ func (d *Decoder) ReadRow(db, table string, vals []any, src change.Source) (chan
 		return change.Event{}, err
 	}
 	d.fillSource(st, &src)
-	a, err := st.row(vals, false)
+	a, k, err := st.rowWithKey(vals)
 	if err != nil {
 		return change.Event{}, err
 	}
-	return change.Event{Topic: st.topic, Op: change.OpRead, Key: st.key(a), RowSchema: st.rowSchema, After: a, Source: src, TsUs: d.opts.Now().UnixMicro()}, nil
+	return change.Event{Topic: st.topic, Op: change.OpRead, Key: k, RowSchema: st.rowSchema, After: a, Source: src, TsUs: d.opts.Now().UnixMicro()}, nil
+}
+
+// rowAndKey is a row's struct and its key struct, allocated together.
+type rowAndKey struct{ row, key change.Struct }
+
+// rowWithKey is row (text protocol values) and key in two allocations
+// instead of four.
+func (st *tableState) rowWithKey(vals []any) (row, key *change.Struct, err error) {
+	if len(vals) != len(st.cols) {
+		return nil, nil, fmt.Errorf("%s: row has %d values, the table has %d columns", st.def.ID(), len(vals), len(st.cols))
+	}
+	rk := new(rowAndKey)
+	all := make([]any, len(vals)+len(st.keyCols))
+	rk.row = change.Struct{Schema: st.rowSchema, Values: all[:len(vals):len(vals)]}
+	for i, v := range vals {
+		if v == nil {
+			continue
+		}
+		cv, err := st.cols[i].convert(v, false)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s column %s: %w", st.def.ID(), st.def.Columns[i].Name, err)
+		}
+		rk.row.Values[i] = cv
+	}
+	if st.keySchema == nil {
+		return &rk.row, nil, nil
+	}
+	rk.key = change.Struct{Schema: st.keySchema, Values: all[len(vals):]}
+	for i, ci := range st.keyCols {
+		rk.key.Values[i] = rk.row.Values[ci]
+	}
+	return &rk.row, &rk.key, nil
 }
 
 // SchemaChange builds a schema-change event for the topic <prefix>: ddl ran

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/sources"
@@ -491,6 +492,16 @@ func decimalCodec(c Column, cfg *config) codec {
 	}
 	scale := c.Scale
 	return codec{change.DecimalSchema(scale, int(c.Length), opt), func(v any, _ bool) (any, error) {
+		var text []byte
+		switch x := v.(type) {
+		case []byte:
+			text = x
+		case string:
+			text = unsafe.Slice(unsafe.StringData(x), len(x))
+		}
+		if b, ok := smallDecimalBytes(text, scale); ok {
+			return b, nil
+		}
 		s, err := textOf(v)
 		if err != nil {
 			return nil, err
@@ -501,6 +512,63 @@ func decimalCodec(c Column, cfg *config) codec {
 		}
 		return change.DecimalBytes(u), nil
 	}}
+}
+
+// smallDecimalBytes is change.DecimalBytes(unscaled(text, scale)) for the
+// common case of plain decimal text ([-]digits[.digits]) whose unscaled
+// value has at most 18 digits, without big.Int; ok is false for anything
+// else (the caller takes the general path). text is not retained.
+func smallDecimalBytes(text []byte, scale int) (b []byte, ok bool) {
+	i := 0
+	neg := len(text) > 0 && text[0] == '-'
+	if neg {
+		i = 1
+	}
+	var v int64
+	digits, frac := 0, -1 // frac: fraction digits taken, -1 before the point
+	for ; i < len(text); i++ {
+		c := text[i]
+		if c == '.' && frac < 0 {
+			frac = 0
+			continue
+		}
+		if c < '0' || c > '9' {
+			return nil, false
+		}
+		if frac >= 0 {
+			if frac == scale {
+				continue // truncated, as unscaled does
+			}
+			frac++
+		}
+		if digits++; digits > 18 {
+			return nil, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if digits == 0 && frac <= 0 {
+		return nil, false
+	}
+	for frac = max(frac, 0); frac < scale; frac++ {
+		if digits++; digits > 18 {
+			return nil, false
+		}
+		v *= 10
+	}
+	if neg {
+		v = -v
+	}
+	// Minimal big-endian two's complement, as DecimalBytes writes it.
+	var buf [8]byte
+	for j := 7; j >= 0; j-- {
+		buf[j] = byte(v)
+		v >>= 8
+	}
+	j := 0
+	for j < 7 && ((buf[j] == 0 && buf[j+1]&0x80 == 0) || (buf[j] == 0xFF && buf[j+1]&0x80 != 0)) {
+		j++
+	}
+	return append([]byte(nil), buf[j:]...), true
 }
 
 // unscaled parses a decimal's text into its unscaled value at scale.

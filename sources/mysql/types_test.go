@@ -3,6 +3,8 @@ package mysql
 import (
 	"bytes"
 	"math/big"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,3 +131,38 @@ func TestParseEnumValues(t *testing.T) {
 }
 
 func bigInt(v int64) *big.Int { return big.NewInt(v) }
+
+// TestSmallDecimalBytes: the fast path writes exactly what the big.Int
+// path does, and declines what it does not handle.
+func TestSmallDecimalBytes(t *testing.T) {
+	cases := []string{"0", "0.00", "-0.00", "1", "-1", "127", "128", "-128", "-129", "255", "256", "32767", "-32768",
+		"123.45", "-123.45", "0.5", ".5", "5.", "-.5", "1.239", "-1.239", "999999999999999999", "-999999999999999999",
+		"99999999999999.9999", "9223372036854775807", "12345678901234567.8", "0000000000000000001.00"}
+	for i := int64(1); i < 1<<62; i = i*3 + 1 {
+		cases = append(cases, strconv.FormatInt(i, 10), "-"+strconv.FormatInt(i, 10), strconv.FormatInt(i/1000, 10)+"."+strconv.FormatInt(i%1000, 10))
+	}
+	for _, s := range cases {
+		for _, scale := range []int{0, 1, 2, 4, 10} {
+			got, ok := smallDecimalBytes([]byte(s), scale)
+			u, err := unscaled(s, scale)
+			if err != nil {
+				if ok {
+					t.Errorf("%q scale %d: fast path took text the general path rejects", s, scale)
+				}
+				continue
+			}
+			want := change.DecimalBytes(u)
+			if ok && !bytes.Equal(got, want) {
+				t.Errorf("%q scale %d: %x, want %x", s, scale, got, want)
+			}
+			if !ok && len(u.String()) < 17 && !strings.ContainsAny(s, "+e") && len(s) < 17 && scale < 4 {
+				t.Errorf("%q scale %d: fast path declined", s, scale)
+			}
+		}
+	}
+	for _, s := range []string{"", "-", ".", "1e5", "+1", "1.2.3", "abc", " 1"} {
+		if _, ok := smallDecimalBytes([]byte(s), 2); ok {
+			t.Errorf("%q: fast path accepted", s)
+		}
+	}
+}
