@@ -48,6 +48,7 @@ func main() {
 	flag.StringVar(&sz.ScenarioFilter, "only", "", "comma-separated scenario groups to run: pg, latency, mysql, sinks, footprint (default all)")
 	out := flag.String("out", "", "directory for the result files (default bench/results; a temporary directory with -smoke)")
 	bin := flag.String("sluice", "", "sluice binary to measure (default: go build ./cmd/sluice into a temporary directory)")
+	flag.StringVar(&benchCompression, "compression", "", "kafka.compression of the sluice runs (default: sluice's default)")
 	flag.StringVar(&sluiceProfileDir, "sluice-profile", "", "directory where each sluice run writes a CPU profile (sluice run -cpuprofile)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the bench process (servers' clients, baselines, broker) to this file")
 	flag.Parse()
@@ -89,6 +90,9 @@ func mainErr(sz sizes, out, bin, cpuprofile string) error {
 
 // sluiceProfileDir is the -sluice-profile flag.
 var sluiceProfileDir string
+
+// benchCompression is the -compression flag.
+var benchCompression string
 
 // scenarioGroup is a file's scenarios; run returns its rows of the table.
 type scenarioGroup struct {

@@ -216,8 +216,12 @@ func (e *env) startSluice(ctx context.Context, broker, body string) (*sluiceRun,
 	if err != nil {
 		return nil, err
 	}
-	yaml := fmt.Sprintf("state_dir: %s\nkafka: {brokers: [%s]}\napi: {listen: %s}\nlog: {level: %s, format: text}\n%s",
-		dir, broker, apiAddr, benchLogLevel(), body)
+	kafkaExtra := ""
+	if benchCompression != "" {
+		kafkaExtra = ", compression: " + benchCompression
+	}
+	yaml := fmt.Sprintf("state_dir: %s\nkafka: {brokers: [%s]%s}\napi: {listen: %s}\nlog: {level: %s, format: text}\n%s",
+		dir, broker, kafkaExtra, apiAddr, benchLogLevel(), body)
 	cfg := filepath.Join(dir, "sluice.yaml")
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		return nil, fmt.Errorf("write config: %w", err)

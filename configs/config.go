@@ -77,11 +77,12 @@ type Kafka struct {
 	Topic TopicDefaults `yaml:"topic"`
 	// OffsetsTopic is the compacted topic holding source offsets.
 	OffsetsTopic string `yaml:"offsets_topic" default:"sluice.offsets"`
-	// Compression is the producers' batch compression: none, gzip,
-	// snappy, lz4 or zstd. As the Kafka producer's compression.type, it
-	// defaults to none (a broker on the same host or network gains nothing
-	// from the CPU it costs).
-	Compression string `yaml:"compression" default:"none"`
+	// Compression is the producers' batch compression: snappy (default),
+	// lz4, zstd, gzip or none. Records in JSON with schemas repeat their
+	// schema block; snappy shrinks a batch several times for less CPU than
+	// it saves in writing the bytes (bench: snapshots and MySQL streaming
+	// ran up to twice as fast as with none).
+	Compression string `yaml:"compression" default:"snappy"`
 }
 
 // SASL configures Kafka SASL authentication.

@@ -18,8 +18,8 @@ import (
 type Options struct {
 	Brokers  []string
 	ClientID string
-	// Compression is the produce batches' codec: none (also ""), gzip,
-	// snappy, lz4 or zstd.
+	// Compression is the produce batches' codec: none, gzip, snappy, lz4
+	// or zstd; "" is snappy (configs' default).
 	Compression string
 	SASL        SASL
 	TLS         TLS
@@ -88,11 +88,11 @@ func (o Options) ClientOpts() ([]kgo.Opt, error) {
 // compression maps a compression.type name onto its codec.
 func compression(name string) (kgo.CompressionCodec, error) {
 	switch strings.ToLower(name) {
-	case "", "none":
+	case "none":
 		return kgo.NoCompression(), nil
 	case "gzip":
 		return kgo.GzipCompression(), nil
-	case "snappy":
+	case "", "snappy":
 		return kgo.SnappyCompression(), nil
 	case "lz4":
 		return kgo.Lz4Compression(), nil

@@ -112,7 +112,7 @@ func NewTxnWriter(o TxnWriterOptions) (*TxnWriter, error) {
 		kgo.MaxBufferedRecords(100_000),
 		// Produce blocks beyond this: memory stays flat however large a
 		// source transaction or a backlog is.
-		kgo.MaxBufferedBytes(32<<20),
+		kgo.MaxBufferedBytes(16<<20),
 	)
 	if !o.AtLeastOnce {
 		opts = append(opts, kgo.TransactionalID(TransactionalID(o.Connector, o.Generation)))
