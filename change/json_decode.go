@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrNotEnvelope is returned by DecodeJSON for a record value that is
@@ -31,6 +32,7 @@ type decodedSchema struct {
 	schema *Schema
 	kind   recordKind
 	row    *Schema // kindEnvelope: the schema of before/after
+	raw    string  // the schema block's bytes
 }
 
 const maxDecodeCache = 4096
@@ -59,6 +61,7 @@ func lookupSchema(raw []byte) (*decodedSchema, error) {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
 	d = classify(sc)
+	d.raw = string(raw)
 	decodeCache.Lock()
 	defer decodeCache.Unlock()
 	if prev := decodeCache.m[string(raw)]; prev != nil {
@@ -69,6 +72,48 @@ func lookupSchema(raw []byte) (*decodedSchema, error) {
 	}
 	decodeCache.m[string(raw)] = d
 	return d, nil
+}
+
+// recentSchemas are the schema blocks decoded last, newest first: records
+// of a topic repeat their key's and value's schema block byte for byte, so
+// a record's schema block is usually found by comparing its first bytes
+// with these (a complete JSON value ends where it ends: a prefix equal to
+// one is that value) instead of scanning and hashing a few kilobytes.
+var recentSchemas atomic.Pointer[[]*decodedSchema]
+
+const maxRecentSchemas = 8
+
+// recentSchema returns the recent schema block that b starts with.
+func recentSchema(b []byte) *decodedSchema {
+	p := recentSchemas.Load()
+	if p == nil {
+		return nil
+	}
+	for _, d := range *p {
+		if len(b) >= len(d.raw) && string(b[:len(d.raw)]) == d.raw {
+			return d
+		}
+	}
+	return nil
+}
+
+// rememberSchema puts d first among the recent schema blocks.
+func rememberSchema(d *decodedSchema) {
+	for {
+		old := recentSchemas.Load()
+		list := make([]*decodedSchema, 0, maxRecentSchemas)
+		list = append(list, d)
+		if old != nil {
+			for _, o := range *old {
+				if o != d && len(list) < maxRecentSchemas {
+					list = append(list, o)
+				}
+			}
+		}
+		if recentSchemas.CompareAndSwap(old, &list) {
+			return
+		}
+	}
 }
 
 func classify(sc *Schema) *decodedSchema {
@@ -613,6 +658,12 @@ func splitRecord(b []byte) (d *decodedSchema, payload []byte, withSchema bool, e
 		var err error
 		switch string(k) {
 		case "schema":
+			s.ws()
+			if r := recentSchema(s.b[s.i:]); r != nil {
+				d, schemaRaw = r, s.b[s.i:s.i+len(r.raw)]
+				s.i += len(r.raw)
+				return nil
+			}
 			// Validated by lookupSchema (parsed on a miss, identical to
 			// parsed bytes on a hit).
 			schemaRaw, err = s.fastSpan()
@@ -633,10 +684,15 @@ func splitRecord(b []byte) (d *decodedSchema, payload []byte, withSchema bool, e
 	if other || n != 2 || schemaRaw == nil || payload == nil {
 		return nil, b, false, nil
 	}
+	if d != nil {
+		return d, payload, true, nil // a recent schema block
+	}
 	if string(schemaRaw) == "null" {
 		return nil, payload, true, nil
 	}
-	d, err = lookupSchema(schemaRaw)
+	if d, err = lookupSchema(schemaRaw); err == nil {
+		rememberSchema(d)
+	}
 	return d, payload, true, err
 }
 
@@ -900,7 +956,7 @@ func (s *scanner) decodeEnvelope(e *Event, row *Schema, typed bool) error {
 			}
 		case "op":
 			var op string
-			op, err = s.strOrNull()
+			op, err = s.internedStr()
 			e.Op = Op(op)
 		default:
 			err = ts.read(s, k)
@@ -961,11 +1017,11 @@ func (s *scanner) decodeSource(src *Source) error {
 		var err error
 		switch string(k) {
 		case "version":
-			src.Version, err = s.strOrNull()
+			src.Version, err = s.internedStr()
 		case "connector":
-			src.Connector, err = s.strOrNull()
+			src.Connector, err = s.internedStr()
 		case "name":
-			src.Name, err = s.strOrNull()
+			src.Name, err = s.internedStr()
 		case "snapshot":
 			switch s.peek() {
 			case 't', 'f': // Debezium 1.x wrote a boolean
@@ -973,16 +1029,16 @@ func (s *scanner) decodeSource(src *Source) error {
 				b, err = s.boolean()
 				src.Snapshot = strconv.FormatBool(b)
 			default:
-				src.Snapshot, err = s.strOrNull()
+				src.Snapshot, err = s.internedStr()
 			}
 		case "db":
-			src.DB, err = s.strOrNull()
+			src.DB, err = s.internedStr()
 		case "sequence":
 			src.Sequence, err = s.strOrNull()
 		case "schema":
-			src.Schema, err = s.strOrNull()
+			src.Schema, err = s.internedStr()
 		case "table":
-			src.Table, err = s.strOrNull()
+			src.Table, err = s.internedStr()
 		case "txId":
 			src.TxID, _, err = s.intOrNull(64)
 		case "lsn":
@@ -994,7 +1050,7 @@ func (s *scanner) decodeSource(src *Source) error {
 		case "origin_lsn":
 			src.OriginLSN, _, err = s.intOrNull(64)
 		case "file":
-			src.File, err = s.strOrNull()
+			src.File, err = s.internedStr()
 		case "pos":
 			src.Pos, _, err = s.intOrNull(64)
 		case "row":

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -186,6 +187,49 @@ func (s *scanner) str() (string, error) {
 	}
 	b, err := unescape(make([]byte, 0, len(raw)), raw)
 	return string(b), err
+}
+
+// interned holds strings that repeat from record to record (a source
+// block's connector, name, database, table, ...), so that decoding them
+// does not allocate each time.
+var interned = struct {
+	sync.RWMutex
+	m map[string]string
+}{m: map[string]string{}}
+
+const maxInterned = 4096
+
+// internedStr reads a string value (null: "") that is likely to repeat
+// and returns a shared copy of it.
+func (s *scanner) internedStr() (string, error) {
+	if s.null() {
+		return "", nil
+	}
+	raw, plain, err := s.rawString()
+	if err != nil {
+		return "", err
+	}
+	if !plain || len(raw) > 256 {
+		if plain {
+			return string(raw), nil
+		}
+		b, err := unescape(make([]byte, 0, len(raw)), raw)
+		return string(b), err
+	}
+	interned.RLock()
+	v, ok := interned.m[string(raw)]
+	interned.RUnlock()
+	if ok {
+		return v, nil
+	}
+	v = string(raw)
+	interned.Lock()
+	if len(interned.m) >= maxInterned {
+		clear(interned.m)
+	}
+	interned.m[v] = v
+	interned.Unlock()
+	return v, nil
 }
 
 // key reads an object key; the result is only valid until the next call.

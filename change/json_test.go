@@ -332,6 +332,48 @@ func TestDecodeTombstones(t *testing.T) {
 	}
 }
 
+// TestDecodeRecentSchemas decodes records of several schemas interleaved
+// (their schema blocks are found among the recent ones by their bytes),
+// and records whose schema block only starts like a recent one.
+func TestDecodeRecentSchemas(t *testing.T) {
+	enc := NewJSONEncoder(JSONOptions{Schemas: true})
+	events := roundTripEvents()
+	for round := 0; round < 3; round++ {
+		for _, e := range events {
+			key, val, err := enc.Encode(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := DecodeJSON(e.Topic, key, val)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeJSON(e.Topic, key, val)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertEventEqual(t, want, got)
+		}
+	}
+	key, val, err := enc.Encode(events[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeJSON(events[0].Topic, key, val); err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(val, []byte(`,"payload":`))
+	for name, bad := range map[string]string{
+		"junk after the schema":        string(val[:i]) + "x" + string(val[i:]),
+		"schema inside a longer value": `{"schema":[` + string(val[len(`{"schema":`):i]) + `],` + string(val[i+1:]),
+		"nested":                       `{"schema":` + string(val[len(`{"schema":`):i]) + `}` + string(val[i:]),
+	} {
+		if _, err := DecodeJSON(events[0].Topic, key, []byte(bad)); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, readGolden(t, "pg_create.json")); err != nil {
