@@ -59,9 +59,6 @@ func (d *Daemon) sinkConnector(sc *configs.Sink) (runtime.Connector, error) {
 		}
 		task.BatchSize = max(sc.BulkMaxActions, 1) * max(sc.Concurrency, 1)
 		task.Linger = time.Duration(sc.BulkFlushInterval)
-		// A fetch as large as a bulk request or more, so that one poll
-		// fills the batch.
-		task.FetchMaxPartitionBytes = int32(min(max(sc.BulkMaxBytes*int64(max(sc.Concurrency, 1)), 1<<20), 64<<20))
 		details = func() any {
 			return ESSinkStatus{SinkStatusSnapshot: status.Snapshot().(runtime.SinkStatusSnapshot), Index: opts.Counters.Snapshot()}
 		}

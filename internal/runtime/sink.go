@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sluice-cdc/sluice/change"
 )
@@ -176,6 +177,11 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 		if o.FetchMaxPartitionBytes > 0 {
 			opts = append(opts, kgo.FetchMaxPartitionBytes(o.FetchMaxPartitionBytes))
 		}
+		// A fetch holds compressed bytes: decompressed and decoded they
+		// are several times as much. Bounding what one fetch returns
+		// over all partitions keeps the sink's memory flat however large
+		// the backlog (a batch larger than this still comes whole).
+		opts = append(opts, kgo.FetchMaxBytes(max(sinkFetchMaxBytes, o.FetchMaxPartitionBytes)))
 		cl, err := kgo.NewClient(opts...)
 		if err != nil {
 			return fmt.Errorf("kafka consumer: %w", err)
@@ -193,7 +199,7 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 		status.pos.Store(pos)
 		assigned := map[string]map[int32]bool{}
 		var lastDiscover time.Time
-		discover := func() error {
+		discover := func(ctx context.Context) error {
 			lastDiscover = time.Now()
 			md, err := adm.Metadata(ctx)
 			if err != nil {
@@ -229,31 +235,78 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 			return nil
 		}
 
-		for {
-			// Look for new topics and partitions every 2s, every 250ms
-			// while none matched yet.
-			every := 2 * time.Second
-			if len(assigned) == 0 {
-				every = 250 * time.Millisecond
-			}
-			if time.Since(lastDiscover) >= every {
-				if err := discover(); err != nil {
-					return err
+		// Fetching and decoding run one batch ahead of the writer: the
+		// next batch is decoded while the target applies this one. At
+		// most two decoded batches are held: the one being written and
+		// the one waiting to be handed over.
+		batches := make(chan fetched)
+		fctx, stop := context.WithCancel(ctx)
+		g, gctx := errgroup.WithContext(fctx)
+		g.Go(func() error {
+			defer close(batches)
+			for {
+				// Look for new topics and partitions every 2s, every
+				// 250ms while none matched yet.
+				every := 2 * time.Second
+				if len(assigned) == 0 {
+					every = 250 * time.Millisecond
+				}
+				var b fetched
+				if time.Since(lastDiscover) >= every {
+					b.err = discover(gctx)
+				}
+				if b.err == nil {
+					b.krecs, b.err = poll(gctx, cl, every, o.BatchSize, o.Linger)
+					if b.err != nil {
+						b.fetchErr = true
+					}
+				}
+				if gctx.Err() != nil {
+					return nil
+				}
+				if b.err == nil && len(b.krecs) == 0 {
+					continue
+				}
+				if b.err == nil {
+					b.decode(o)
+				}
+				select {
+				case batches <- b:
+				case <-gctx.Done():
+					return nil
+				}
+				if b.err != nil {
+					return nil
 				}
 			}
-			krecs, err := poll(ctx, cl, every, o.BatchSize, o.Linger)
-			if ctx.Err() != nil {
+		})
+		defer func() {
+			stop()
+			_ = g.Wait()
+		}()
+
+		for {
+			var b fetched
+			var ok bool
+			select {
+			case b, ok = <-batches:
+			case <-ctx.Done():
 				return nil
 			}
-			if err != nil {
-				meter.FetchError()
-				return err
+			if !ok {
+				return nil // stopped
 			}
-			if len(krecs) == 0 {
-				continue
+			if b.err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				if b.fetchErr {
+					meter.FetchError()
+				}
+				return b.err
 			}
+			krecs, batch := b.krecs, b.recs
 			meter.Batch(krecs, false, 0)
-			batch := make([]SinkRecord, len(krecs))
 			var rejected int64
 			reject := func(i int, err error) error {
 				r := krecs[i]
@@ -269,29 +322,10 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 				log.Warn("record skipped", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err, "dead_letter_topic", o.DeadLetterTopic)
 				return nil
 			}
-			for i, r := range krecs {
-				batch[i].Record = r
-				e, err := decodeRecord(r)
-				if err != nil {
-					if err := reject(i, err); err != nil {
-						return err
-					}
-					continue
+			for _, f := range b.failed {
+				if err := reject(f.i, f.err); err != nil {
+					return err
 				}
-				if o.Transform != nil {
-					e.Headers = recordHeaders(r)
-					keep, err := o.Transform(e)
-					if err != nil {
-						if err := reject(i, err); err != nil {
-							return err
-						}
-						continue
-					}
-					if !keep {
-						continue
-					}
-				}
-				batch[i].Event = e
 			}
 			started := time.Now()
 			if err := w.Write(ctx, batch, reject); err != nil {
@@ -322,6 +356,50 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 				log.Debug("commit group offsets (monitoring only)", "group", group, "err", err)
 			}
 		}
+	}
+}
+
+// sinkFetchMaxBytes bounds the bytes of one fetch over all partitions.
+const sinkFetchMaxBytes = 4 << 20
+
+// fetched is a polled batch, decoded (and transformed) ahead of the writer.
+type fetched struct {
+	krecs  []*kgo.Record
+	recs   []SinkRecord
+	failed []failedRecord // records that could not be decoded or transformed, in order
+	err    error          // the poll or the topic discovery failed
+	// fetchErr marks err as the poll's.
+	fetchErr bool
+}
+
+type failedRecord struct {
+	i   int
+	err error
+}
+
+// decode decodes and transforms the batch's records; the writer rejects
+// the failed ones before it writes the batch.
+func (b *fetched) decode(o SinkOptions) {
+	b.recs = make([]SinkRecord, len(b.krecs))
+	for i, r := range b.krecs {
+		b.recs[i].Record = r
+		e, err := decodeRecord(r)
+		if err != nil {
+			b.failed = append(b.failed, failedRecord{i, err})
+			continue
+		}
+		if o.Transform != nil {
+			e.Headers = recordHeaders(r)
+			keep, err := o.Transform(e)
+			if err != nil {
+				b.failed = append(b.failed, failedRecord{i, err})
+				continue
+			}
+			if !keep {
+				continue
+			}
+		}
+		b.recs[i].Event = e
 	}
 }
 
