@@ -2,7 +2,7 @@ package sql
 
 import (
 	"context"
-	stdsql "database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -238,7 +238,9 @@ func (s *Sink) planUpsert(ctx context.Context, topic string, e *change.Event) (o
 // tableID resolves the table name template for a record.
 func (s *Sink) tableID(topic string, src *change.Source) tableID {
 	if src != nil && src.Table != "" {
-		s.topics[topic] = *src
+		if last, ok := s.topics[topic]; !ok || last.Table != src.Table || last.Schema != src.Schema || last.DB != src.DB {
+			s.topics[topic] = *src
+		}
 	}
 	return s.tableIDFor(topic, src)
 }
@@ -259,14 +261,25 @@ func (s *Sink) tableIDFor(topic string, src *change.Source) tableID {
 		}
 		src = &d
 	}
+	k := nameKey{topic: topic, table: src.Table, schema: src.Schema, db: src.DB}
+	if name, ok := s.names[k]; ok {
+		return tableID{schema: s.o.Schema, name: name}
+	}
 	name := strings.NewReplacer(
 		"${topic}", strings.ReplaceAll(topic, ".", "_"),
 		"${source.table}", src.Table,
 		"${source.schema}", src.Schema,
 		"${source.db}", src.DB,
 	).Replace(s.o.Table)
+	if s.names == nil || len(s.names) >= 4096 {
+		s.names = map[nameKey]string{}
+	}
+	s.names[k] = name
 	return tableID{schema: s.o.Schema, name: name}
 }
+
+// nameKey is what a table name made from the template depends on.
+type nameKey struct{ topic, table, schema, db string }
 
 // lookup returns the table, or nil when it does not exist.
 func (s *Sink) lookup(ctx context.Context, id tableID) (*table, error) {
@@ -351,7 +364,7 @@ func (s *Sink) ensure(ctx context.Context, id tableID, cols []column, key []stri
 }
 
 // applyOne applies one op in its own statement.
-func (s *Sink) applyOne(ctx context.Context, tx *stdsql.Tx, o *op) (int, error) {
+func (s *Sink) applyOne(ctx context.Context, tx *txn, o *op) (int, error) {
 	switch o.kind {
 	case opTruncate:
 		_, err := tx.ExecContext(ctx, s.d.truncate(o.t.q))
@@ -370,6 +383,30 @@ func (s *Sink) applyOne(ctx context.Context, tx *stdsql.Tx, o *op) (int, error) 
 	return 0, nil
 }
 
+// appendRows inserts rows: with COPY where the dialect has it and the
+// rows are many, else in multi-row INSERTs.
+func (s *Sink) appendRows(ctx context.Context, tx *txn, table string, cols []string, rows [][]any) (int, error) {
+	if s.canCopy(len(rows), false) {
+		n, err := s.copyRows(ctx, tx, table, cols, rows)
+		if !errors.Is(err, errNoCopy) {
+			return n, err
+		}
+	}
+	return s.insertRows(ctx, tx, table, cols, rows, "")
+}
+
+// upsertRows upserts rows on key pk: through a staging table where the
+// dialect has COPY and the rows are many, else in multi-row INSERTs.
+func (s *Sink) upsertRows(ctx context.Context, tx *txn, table string, cols, pk []string, rows [][]any) (int, error) {
+	if s.canCopy(len(rows), true) {
+		n, err := s.copyUpsert(ctx, tx, table, cols, pk, rows)
+		if !errors.Is(err, errNoCopy) {
+			return n, err
+		}
+	}
+	return s.insertRows(ctx, tx, table, cols, rows, s.d.upsertSuffix(pk, cols))
+}
+
 // tableOps is one table's share of a batch, compacted: the last op per key
 // wins, a truncate drops what came before it.
 type tableOps struct {
@@ -383,7 +420,7 @@ type tableOps struct {
 
 // applyCompacted applies a batch table by table: truncate, deletes, then
 // multi-row inserts/upserts grouped by column list.
-func (s *Sink) applyCompacted(ctx context.Context, tx *stdsql.Tx, ops []op) (int, error) {
+func (s *Sink) applyCompacted(ctx context.Context, tx *txn, ops []op) (int, error) {
 	var order []*table
 	byTable := map[*table]*tableOps{}
 	for i := range ops {
@@ -467,13 +504,13 @@ func (s *Sink) applyCompacted(ctx context.Context, tx *stdsql.Tx, ops []op) (int
 				}
 				continue
 			case InsertModeUpsert:
-				n, err := s.insertRows(ctx, tx, t.q, g.cols, g.rows, s.d.upsertSuffix(g.ops[0].keyCols, g.cols))
+				n, err := s.upsertRows(ctx, tx, t.q, g.cols, g.ops[0].keyCols, g.rows)
 				if err != nil {
 					return 0, err
 				}
 				total += n
 			default:
-				n, err := s.insertRows(ctx, tx, t.q, g.cols, g.rows, "")
+				n, err := s.appendRows(ctx, tx, t.q, g.cols, g.rows)
 				if err != nil {
 					return 0, err
 				}
@@ -491,7 +528,7 @@ func (s *Sink) applyCompacted(ctx context.Context, tx *stdsql.Tx, ops []op) (int
 			for _, o := range to.keyless[i:j] {
 				rows = append(rows, o.vals)
 			}
-			n, err := s.insertRows(ctx, tx, t.q, to.keyless[i].cols, rows, "")
+			n, err := s.appendRows(ctx, tx, t.q, to.keyless[i].cols, rows)
 			if err != nil {
 				return 0, err
 			}

@@ -82,12 +82,14 @@ type Sink struct {
 	log    *slog.Logger
 	tables map[tableID]*table
 	topics map[string]change.Source // last source block seen per topic (for tombstones)
+	names  map[nameKey]string       // table names made from the template
 	// committed is the next offset per partition as last read from or
 	// written to sluice_offsets.
 	committed map[topicPartition]int64
 	loaded    bool // committed was read
 
-	rows atomic.Int64 // statements' rows applied
+	rows   atomic.Int64 // statements' rows applied
+	copied int          // rows written with COPY (tests)
 }
 
 type driverConnector = driver.Connector
@@ -283,7 +285,7 @@ func (s *Sink) Write(ctx context.Context, recs []Record, reject Reject) error {
 	}
 	offsets := nextOffsets(recs)
 	// Fast path: the whole batch, compacted, in multi-row statements.
-	n, err := s.commit(ctx, func(tx *stdsql.Tx) (int, error) { return s.applyCompacted(ctx, tx, ops) }, offsets)
+	n, err := s.commit(ctx, func(tx *txn) (int, error) { return s.applyCompacted(ctx, tx, ops) }, offsets)
 	if err == nil {
 		s.rows.Add(int64(n))
 		return nil
@@ -293,7 +295,7 @@ func (s *Sink) Write(ctx context.Context, recs []Record, reject Reject) error {
 	}
 	// Slow path: one record at a time, to find the ones that fail.
 	s.log.Debug("batch failed; applying it record by record", "err", err)
-	n, err = s.commit(ctx, func(tx *stdsql.Tx) (int, error) {
+	n, err = s.commit(ctx, func(tx *txn) (int, error) {
 		total := 0
 		for i := range ops {
 			if ops[i].kind == opSkip {
@@ -344,13 +346,27 @@ func nextOffsets(recs []Record) map[topicPartition]int64 {
 	return out
 }
 
+// txn is a batch's transaction and the connection it runs on (for what
+// database/sql does not offer, such as PostgreSQL's COPY).
+type txn struct {
+	*stdsql.Tx
+	conn *stdsql.Conn
+	n    int // staging tables made in it
+}
+
 // commit runs apply and stores offsets in one transaction.
-func (s *Sink) commit(ctx context.Context, apply func(*stdsql.Tx) (int, error), offsets map[topicPartition]int64) (int, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *Sink) commit(ctx context.Context, apply func(*txn) (int, error), offsets map[topicPartition]int64) (int, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("sql sink: connect: %w", err)
+	}
+	defer conn.Close()
+	stx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("sql sink: begin: %w", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	defer stx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	tx := &txn{Tx: stx, conn: conn}
 	n, err := apply(tx)
 	if err != nil {
 		return 0, err
@@ -358,7 +374,7 @@ func (s *Sink) commit(ctx context.Context, apply func(*stdsql.Tx) (int, error), 
 	if err := s.storeOffsets(ctx, tx, offsets); err != nil {
 		return 0, err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := stx.Commit(); err != nil {
 		return 0, fmt.Errorf("sql sink: commit: %w", err)
 	}
 	for tp, next := range offsets {
@@ -371,7 +387,7 @@ func (s *Sink) commit(ctx context.Context, apply func(*stdsql.Tx) (int, error), 
 // sink last read or wrote to the batch's, and fails if another writer moved
 // it in between (a second instance of the sink): the target's offsets table
 // fences concurrent writers, so no change is applied twice.
-func (s *Sink) storeOffsets(ctx context.Context, tx *stdsql.Tx, offsets map[topicPartition]int64) error {
+func (s *Sink) storeOffsets(ctx context.Context, tx *txn, offsets map[topicPartition]int64) error {
 	q := qualified(s.d, s.offsetsID())
 	var fresh [][]any
 	for tp, next := range offsets {
@@ -401,7 +417,7 @@ func (s *Sink) storeOffsets(ctx context.Context, tx *stdsql.Tx, offsets map[topi
 }
 
 // insertRows writes rows in multi-row INSERT statements ending with suffix.
-func (s *Sink) insertRows(ctx context.Context, tx *stdsql.Tx, table string, cols []string, rows [][]any, suffix string) (int, error) {
+func (s *Sink) insertRows(ctx context.Context, tx *txn, table string, cols []string, rows [][]any, suffix string) (int, error) {
 	if len(rows) == 0 {
 		return 0, nil
 	}
@@ -443,7 +459,7 @@ func (s *Sink) insertRows(ctx context.Context, tx *stdsql.Tx, table string, cols
 }
 
 // deleteRows deletes rows by key.
-func (s *Sink) deleteRows(ctx context.Context, tx *stdsql.Tx, table string, keyCols []string, keys [][]any) (int, error) {
+func (s *Sink) deleteRows(ctx context.Context, tx *txn, table string, keyCols []string, keys [][]any) (int, error) {
 	if len(keys) == 0 {
 		return 0, nil
 	}
@@ -487,7 +503,7 @@ func (s *Sink) deleteRows(ctx context.Context, tx *stdsql.Tx, table string, keyC
 }
 
 // update updates one row by key.
-func (s *Sink) update(ctx context.Context, tx *stdsql.Tx, o *op) (int, error) {
+func (s *Sink) update(ctx context.Context, tx *txn, o *op) (int, error) {
 	var b strings.Builder
 	b.WriteString("UPDATE " + o.t.q + " SET ")
 	var args []any

@@ -1,0 +1,187 @@
+package sql
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// PostgreSQL's bulk path: COPY ... FROM STDIN in text format, inside the
+// batch's transaction (the offsets row is written in the same one).
+// Inserts are copied into the table; upserts are copied into a temporary
+// staging table (dropped at commit) and moved with one INSERT ... SELECT
+// ... ON CONFLICT. Values are written as PostgreSQL's text input, which
+// the server parses with the column's input function, as it does the
+// text parameters of an INSERT. A batch holding a value that has no
+// text form here (a timestamp outside years 1-9999) takes the multi-row
+// INSERT path instead.
+
+// copyMinRows is the fewest rows worth a COPY (a staging table for
+// upserts); smaller groups use multi-row INSERTs.
+const (
+	copyMinRows   = 64
+	upsertMinRows = 256
+)
+
+// errNoCopy marks a value that has no text form in copyText.
+var errNoCopy = errors.New("value has no COPY text form")
+
+// canCopy reports whether rows are worth and fit for a COPY.
+func (s *Sink) canCopy(n int, upsert bool) bool {
+	if _, ok := s.d.(postgres); !ok {
+		return false
+	}
+	if upsert {
+		return n >= upsertMinRows
+	}
+	return n >= copyMinRows
+}
+
+// copyText encodes rows in COPY's text format.
+func copyText(buf []byte, rows [][]any) ([]byte, error) {
+	for _, r := range rows {
+		for j, v := range r {
+			if j > 0 {
+				buf = append(buf, '\t')
+			}
+			var err error
+			if buf, err = appendCopyValue(buf, v); err != nil {
+				return nil, err
+			}
+		}
+		buf = append(buf, '\n')
+	}
+	return buf, nil
+}
+
+func appendCopyValue(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, `\N`...), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case float64:
+		switch {
+		case math.IsNaN(x):
+			return append(b, "NaN"...), nil
+		case math.IsInf(x, 1):
+			return append(b, "Infinity"...), nil
+		case math.IsInf(x, -1):
+			return append(b, "-Infinity"...), nil
+		}
+		return strconv.AppendFloat(b, x, 'g', -1, 64), nil
+	case bool:
+		if x {
+			return append(b, 't'), nil
+		}
+		return append(b, 'f'), nil
+	case string:
+		return appendCopyString(b, x), nil
+	case []byte:
+		// bytea's hex form \x..., its backslash escaped for COPY.
+		b = append(b, `\\x`...)
+		const hex = "0123456789abcdef"
+		for _, c := range x {
+			b = append(b, hex[c>>4], hex[c&0xf])
+		}
+		return b, nil
+	case time.Time:
+		// An instant in UTC with its offset: a timestamptz column takes
+		// the instant, a timestamp column the UTC wall clock (a zone in
+		// its input is ignored), a date column the date.
+		t := x.UTC()
+		if y := t.Year(); y < 1 || y > 9999 {
+			return nil, errNoCopy
+		}
+		b = t.AppendFormat(b, "2006-01-02 15:04:05.999999")
+		return append(b, "+00"...), nil
+	}
+	return nil, fmt.Errorf("%w: %T", errNoCopy, v)
+}
+
+// appendCopyString escapes backslash, newline, carriage return and tab.
+func appendCopyString(b []byte, s string) []byte {
+	for {
+		i := strings.IndexAny(s, "\\\n\r\t")
+		if i < 0 {
+			return append(b, s...)
+		}
+		b = append(b, s[:i]...)
+		switch s[i] {
+		case '\\':
+			b = append(b, `\\`...)
+		case '\n':
+			b = append(b, `\n`...)
+		case '\r':
+			b = append(b, `\r`...)
+		case '\t':
+			b = append(b, `\t`...)
+		}
+		s = s[i+1:]
+	}
+}
+
+// copyRows copies rows into table (quoted, qualified) in the transaction.
+// It returns errNoCopy, having written nothing, when a value has no text
+// form.
+func (s *Sink) copyRows(ctx context.Context, tx *txn, table string, cols []string, rows [][]any) (int, error) {
+	data, err := copyText(make([]byte, 0, 256*len(rows)), rows)
+	if err != nil {
+		return 0, err
+	}
+	var q strings.Builder
+	q.WriteString("COPY " + table + " (")
+	for i, c := range cols {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(s.d.quote(c))
+	}
+	q.WriteString(") FROM STDIN")
+	err = tx.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("sql sink: COPY needs a pgx connection, not %T", dc)
+		}
+		_, err := c.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(data), q.String())
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.copied += len(rows)
+	return len(rows), nil
+}
+
+// copyUpsert upserts rows through a staging table: COPY into a temporary
+// table shaped like the target's columns (dropped at commit), then one
+// INSERT ... SELECT ... ON CONFLICT. The rows' keys are distinct (the
+// batch is compacted per key).
+func (s *Sink) copyUpsert(ctx context.Context, tx *txn, table string, cols, pk []string, rows [][]any) (int, error) {
+	tx.n++
+	stage := s.d.quote(fmt.Sprintf("sluice_stage_%d", tx.n))
+	var list strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			list.WriteString(", ")
+		}
+		list.WriteString(s.d.quote(c))
+	}
+	if _, err := tx.ExecContext(ctx, "CREATE TEMPORARY TABLE "+stage+" ON COMMIT DROP AS SELECT "+list.String()+" FROM "+table+" WITH NO DATA"); err != nil {
+		return 0, err
+	}
+	if _, err := s.copyRows(ctx, tx, stage, cols, rows); err != nil {
+		return 0, err // errNoCopy: the empty staging table goes at commit
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+" ("+list.String()+") SELECT "+list.String()+" FROM "+stage+s.d.upsertSuffix(pk, cols)); err != nil {
+		return 0, err
+	}
+	return len(rows), nil
+}
