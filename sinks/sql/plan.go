@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sluice-cdc/sluice/change"
@@ -151,7 +152,8 @@ func (s *Sink) valueKey(row *change.Struct) []column {
 }
 
 func (s *Sink) bindKey(key []column) (names []string, vals []any, id string, err error) {
-	var b strings.Builder
+	var buf [64]byte
+	kb := buf[:0]
 	for _, c := range key {
 		if c.value == nil {
 			return nil, nil, "", dataErrorf("key field %s is null", c.name)
@@ -163,9 +165,36 @@ func (s *Sink) bindKey(key []column) (names []string, vals []any, id string, err
 		v := s.d.bind(n)
 		names = append(names, c.name)
 		vals = append(vals, v)
-		fmt.Fprintf(&b, "%T:%v\x00", v, v)
+		kb = appendKeyPart(kb, v)
 	}
-	return names, vals, b.String(), nil
+	return names, vals, string(kb), nil
+}
+
+// appendKeyPart appends a bound key value's identity: its type, and its
+// value (length-prefixed, so that composite keys cannot run together).
+func appendKeyPart(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case int64:
+		b = append(b, 'i')
+		b = strconv.AppendInt(b, x, 10)
+	case string:
+		b = append(b, 's')
+		b = strconv.AppendInt(b, int64(len(x)), 10)
+		b = append(b, ':')
+		b = append(b, x...)
+	case []byte:
+		b = append(b, 'b')
+		b = strconv.AppendInt(b, int64(len(x)), 10)
+		b = append(b, ':')
+		b = append(b, x...)
+	default:
+		s := fmt.Sprintf("%T:%v", v, v)
+		b = append(b, 'o')
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
+	}
+	return b
 }
 
 func (s *Sink) planDelete(ctx context.Context, topic string, src *change.Source, key []column) (op, error) {
@@ -214,9 +243,22 @@ func (s *Sink) planUpsert(ctx context.Context, topic string, e *change.Event) (o
 	for i, k := range key {
 		keyNames[i] = k.name
 	}
-	t, err := s.ensure(ctx, id, cols, keyNames)
-	if err != nil {
-		return op{}, err
+	var t *table
+	sig := [2]*change.Schema{e.After.Schema}
+	if e.Key != nil {
+		sig[1] = e.Key.Schema
+	}
+	if known := s.tables[id]; known != nil && known.checked[sig] {
+		t = known // every column of these schemas exists
+	} else {
+		var err error
+		if t, err = s.ensure(ctx, id, cols, keyNames); err != nil {
+			return op{}, err
+		}
+		if t.checked == nil || len(t.checked) >= 1024 {
+			t.checked = map[[2]*change.Schema]bool{}
+		}
+		t.checked[sig] = true
 	}
 	o := op{kind: opUpsert, t: t, cols: make([]string, len(cols)), vals: make([]any, len(cols))}
 	for i, c := range cols {
@@ -228,6 +270,7 @@ func (s *Sink) planUpsert(ctx context.Context, topic string, e *change.Event) (o
 		o.vals[i] = s.d.bind(n)
 	}
 	if len(key) > 0 {
+		var err error
 		if o.keyCols, o.key, o.keyStr, err = s.bindKey(key); err != nil {
 			return op{}, err
 		}

@@ -100,6 +100,8 @@ type table struct {
 	id   tableID
 	q    string          // quoted, qualified
 	cols map[string]bool // folded column names
+	// checked holds the (row, key) schemas whose columns all exist.
+	checked map[[2]*change.Schema]bool
 }
 
 // Validate checks the options that do not need the database.
