@@ -8,7 +8,10 @@
 // task that feeds a sink from read_committed partitions, starting at the
 // offsets the sink stored in its own target, or, for a target without an
 // offsets table (Elasticsearch), at the offsets committed to the group
-// sluice-<name>, which it then commits after every batch.
+// sluice-<name>, which it then commits after every batch. The sink task
+// fetches and decodes the next batch while the sink writes the current
+// one, and bounds a fetch to a few MiB, so that its memory stays flat
+// however long the backlog.
 //
 // It imports internal/kafka, internal/metrics, internal/pipeline, offsets
 // and change; source and sink packages are wired in by cmd/sluice through

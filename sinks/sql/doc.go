@@ -17,7 +17,10 @@
 // carrying them arrives). Rows flattened by an unwrap transform (no
 // envelope) are upserted. A batch is compacted per table and key (the last
 // change of a key wins; a truncate drops what came before it) and written
-// with multi-row statements; if the database rejects it, the batch is
+// with multi-row statements, or on PostgreSQL, for groups of 64 rows or
+// more, with COPY FROM STDIN (upserts of 256 rows or more: COPY into a
+// temporary staging table, then INSERT ... SELECT ... ON CONFLICT), in the
+// same transaction as the offsets; if the database rejects it, the batch is
 // replayed record by record inside savepoints to find the records that
 // fail, which go to the Reject callback (dead-letter topic or stop).
 // Tables without a key (null record keys) take inserts only: an update or
