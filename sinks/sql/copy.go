@@ -17,7 +17,8 @@ import (
 // batch's transaction (the offsets row is written in the same one).
 // Inserts are copied into the table; upserts are copied into a temporary
 // staging table (dropped at commit) and moved with one INSERT ... SELECT
-// ... ON CONFLICT. Values are written as PostgreSQL's text input, which
+// ... ON CONFLICT (without the TEMPORARY privilege on the database, upserts
+// stay multi-row INSERTs). Values are written as PostgreSQL's text input, which
 // the server parses with the column's input function, as it does the
 // text parameters of an INSERT. A batch holding a value that has no
 // text form here (a timestamp outside years 1-9999) takes the multi-row
@@ -39,7 +40,7 @@ func (s *Sink) canCopy(n int, upsert bool) bool {
 		return false
 	}
 	if upsert {
-		return n >= upsertMinRows
+		return s.canStage && n >= upsertMinRows
 	}
 	return n >= copyMinRows
 }

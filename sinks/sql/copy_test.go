@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluice-cdc/sluice/change"
+	"github.com/sluice-cdc/sluice/internal/harness"
 )
 
 func TestCopyText(t *testing.T) {
@@ -193,5 +194,55 @@ func TestKeyParts(t *testing.T) {
 	}
 	if string(appendKeyPart(nil, int64(5))) == string(appendKeyPart(nil, "5")) {
 		t.Error("int and string keys collide")
+	}
+}
+
+// TestBulkUpsertWithoutTemporary: a role that may not create temporary
+// tables upserts in bulk with multi-row INSERTs instead of a staging table.
+func TestBulkUpsertWithoutTemporary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pg := harness.StartPostgres(t)
+	if err := pg.CreateDatabase(ctx, "notemp"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`REVOKE TEMPORARY ON DATABASE notemp FROM PUBLIC`,
+		`CREATE ROLE writer LOGIN`,
+		`GRANT CREATE, USAGE ON SCHEMA public TO writer`,
+	} {
+		if err := pg.Exec(ctx, "notemp", q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	dsn := strings.Replace(pg.DSN("notemp"), "postgres://postgres@", "postgres://writer@", 1)
+	s, err := Open(ctx, Options{Name: "nt", DSN: dsn, Table: "t", DeleteEnabled: true, AutoCreate: true, AutoEvolve: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.canStage {
+		t.Fatal("canStage without the TEMPORARY privilege")
+	}
+	const n = 300
+	for round := 0; round < 2; round++ {
+		rs := make([]Record, n)
+		for i := range rs {
+			id := int32(i + 1)
+			rs[i] = Record{Topic: "srv.public.t", Offset: int64(round*n + i), Event: ev(change.OpCreate, id, nil, small(id, fmt.Sprintf("v%d", round)))}
+		}
+		if err := s.Write(ctx, rs, noReject(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var count int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM t WHERE v = 'v1'`).Scan(&count); err != nil || count != n {
+		t.Errorf("rows updated = %d, %v; want %d", count, err, n)
+	}
+	if s.copied != 0 {
+		t.Errorf("%d rows copied, want 0", s.copied)
 	}
 }

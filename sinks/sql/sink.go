@@ -90,6 +90,8 @@ type Sink struct {
 
 	rows   atomic.Int64 // statements' rows applied
 	copied int          // rows written with COPY (tests)
+	// canStage: the role may create temporary tables (PostgreSQL).
+	canStage bool
 }
 
 type driverConnector = driver.Connector
@@ -180,6 +182,13 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 	if err := s.createOffsetsTable(ctx); err != nil {
 		s.db.Close()
 		return nil, err
+	}
+	if s.d.name() == "postgres" {
+		// Upserts in bulk go through a temporary staging table.
+		if err := s.db.QueryRowContext(ctx, "SELECT has_database_privilege(current_database(), 'TEMPORARY')").Scan(&s.canStage); err != nil {
+			s.db.Close()
+			return nil, fmt.Errorf("sql sink: check the TEMPORARY privilege: %w", err)
+		}
 	}
 	return s, nil
 }
