@@ -7,7 +7,10 @@
 // topic, partition, next_offset); the consumer starts every partition at
 // the stored offset. The offsets row is moved with a compare-and-set, so a
 // second instance of the same sink writing to the same database fails
-// instead of applying a change twice.
+// instead of applying a change twice. Since the offsets commit with the
+// rows, a commit need not be synced to disk to keep exactly-once: SQLite
+// runs in WAL mode with synchronous=NORMAL (a power loss may roll back the
+// last batches, offsets included, and they are applied again from Kafka).
 //
 // Records: c/r/u upsert (or insert, or update, per insert_mode) the after
 // image; d and tombstones delete by key when delete_enabled; t empties the

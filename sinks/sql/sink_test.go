@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	stdsql "database/sql"
 	"errors"
 	"fmt"
 	"math/big"
@@ -315,6 +316,32 @@ func TestFormatDecimal(t *testing.T) {
 	}
 	if !strings.HasPrefix(sqliteDSN("sqlite:///tmp/x.db"), "file:/tmp/x.db?") {
 		t.Errorf("sqliteDSN = %s", sqliteDSN("sqlite:///tmp/x.db"))
+	}
+}
+
+// TestSQLiteSynchronous checks the SQLite sink's durability setting:
+// NORMAL by default, and a DSN's own pragma wins.
+func TestSQLiteSynchronous(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		dsn  string
+		want int
+	}{
+		{"sqlite://" + filepath.Join(dir, "a.db"), 1},                                // NORMAL
+		{"sqlite://" + filepath.Join(dir, "b.db") + "?_pragma=synchronous(FULL)", 2}, // FULL
+	} {
+		db, err := stdsql.Open("sqlite", sqliteDSN(c.dsn))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		if err := db.QueryRow("PRAGMA synchronous").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if got != c.want {
+			t.Errorf("%s: synchronous = %d, want %d", c.dsn, got, c.want)
+		}
 	}
 }
 
