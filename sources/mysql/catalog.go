@@ -189,7 +189,20 @@ func (s *Source) selectTables(c *client.Conn) ([][2]string, error) {
 }
 
 // captured reports whether db.table passes the include/exclude filters.
+// The answer is remembered: the binlog asks for every rows event, and
+// matching the patterns cost more than decoding a small row.
 func (s *Source) captured(db, table string) bool {
+	k := [2]string{db, table}
+	if v, ok := s.capturedCache.Load(k); ok {
+		return v.(bool)
+	}
+	ok := s.match(db, table)
+	s.capturedCache.Store(k, ok)
+	return ok
+}
+
+// match applies the include/exclude filters to db.table.
+func (s *Source) match(db, table string) bool {
 	switch db {
 	case "mysql", "information_schema", "performance_schema", "sys":
 		return false

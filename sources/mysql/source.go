@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/sluice-cdc/sluice/offsets"
@@ -85,8 +86,10 @@ type Source struct {
 	log     *slog.Logger
 	include []*regexp.Regexp
 	exclude []*regexp.Regexp
-	status  *Status
-	adhoc   *sources.AdHoc
+	// capturedCache holds captured's answers by [db, table].
+	capturedCache sync.Map
+	status        *Status
+	adhoc         *sources.AdHoc
 }
 
 // RequestSnapshot queues an ad-hoc (blocking) snapshot of captured tables,

@@ -47,9 +47,13 @@ type streamer struct {
 	txFile string
 	txPos  uint32
 	txGTID string
-	txRows int64
-	thread int64
-	query  string // statement of the following rows events (IncludeQuery)
+	// txMariaGTID is txGTID of a MariaDB transaction (txMaria), added to
+	// gset as is at the commit: parsing txGTID back cost more than a row.
+	txMariaGTID gomysql.MariadbGTID
+	txMaria     bool
+	txRows      int64
+	thread      int64
+	query       string // statement of the following rows events (IncludeQuery)
 
 	off offsets.MySQL // position of the last change handed to the emitter
 
@@ -253,6 +257,7 @@ func (st *streamer) handle(ctx context.Context, ev *replication.BinlogEvent) err
 		}
 	case *replication.MariadbGTIDEvent:
 		st.beginTx(h, e.GTID.String())
+		st.txMariaGTID, st.txMaria = e.GTID, true
 		st.begun = !e.IsStandalone()
 	case *replication.GTIDEvent:
 		next, err := e.GTIDNext()
@@ -305,6 +310,7 @@ func (st *streamer) beginTx(h *replication.EventHeader, gtid string) {
 	st.txFile = st.file
 	st.txPos = h.LogPos - h.EventSize
 	st.txGTID = gtid
+	st.txMaria = false
 	st.txRows = 0
 	id := gtid
 	if id == "" {
@@ -440,7 +446,12 @@ func (st *streamer) emit(ctx context.Context, evs []change.Event) error {
 func (st *streamer) commitTx(ctx context.Context, h *replication.EventHeader) error {
 	st.inTx, st.begun = false, false
 	st.query = ""
-	if st.gset != nil && st.txGTID != "" {
+	if ms, ok := st.gset.(*gomysql.MariadbGTIDSet); ok && st.txMaria {
+		if err := ms.AddSet(&st.txMariaGTID); err != nil {
+			return fmt.Errorf("mysql source %s: GTID %s: %w", st.s.o.Name, st.txGTID, err)
+		}
+		st.gsetStale = true
+	} else if st.gset != nil && st.txGTID != "" {
 		if err := st.gset.Update(st.txGTID); err != nil {
 			return fmt.Errorf("mysql source %s: GTID %s: %w", st.s.o.Name, st.txGTID, err)
 		}

@@ -268,3 +268,23 @@ func TestStreamDDLSkippedOnReplay(t *testing.T) {
 		t.Errorf("offset after the DDL: %+v", st.off)
 	}
 }
+
+// TestCaptured checks the table filters, asked twice (the second answer
+// comes from the cache).
+func TestCaptured(t *testing.T) {
+	s, err := New(Options{Name: "t", DSN: "mysql://root@127.0.0.1:3306", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Include: []string{`shop\..*`}, Exclude: []string{`shop\.audit_.*`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		for _, c := range []struct {
+			db, table string
+			want      bool
+		}{{"shop", "items", true}, {"shop", "audit_log", false}, {"other", "items", false}, {"mysql", "user", false}} {
+			if got := s.captured(c.db, c.table); got != c.want {
+				t.Errorf("captured(%s, %s) = %v", c.db, c.table, got)
+			}
+		}
+	}
+}
