@@ -414,6 +414,21 @@ func DecimalBytes(unscaled *big.Int) []byte {
 	return b
 }
 
+// AppendInt64Bytes appends the unscaled value v as DecimalBytes writes it
+// (minimal big-endian two's complement), without a big.Int.
+func AppendInt64Bytes(dst []byte, v int64) []byte {
+	var buf [8]byte
+	for i := 7; i >= 0; i-- {
+		buf[i] = byte(v)
+		v >>= 8
+	}
+	i := 0
+	for i < 7 && ((buf[i] == 0 && buf[i+1]&0x80 == 0) || (buf[i] == 0xFF && buf[i+1]&0x80 != 0)) {
+		i++
+	}
+	return append(dst, buf[i:]...)
+}
+
 // DecimalFromBytes is the inverse of DecimalBytes: it reads a big-endian
 // two's-complement unscaled value.
 func DecimalFromBytes(b []byte) *big.Int {

@@ -558,17 +558,7 @@ func smallDecimalBytes(text []byte, scale int) (b []byte, ok bool) {
 	if neg {
 		v = -v
 	}
-	// Minimal big-endian two's complement, as DecimalBytes writes it.
-	var buf [8]byte
-	for j := 7; j >= 0; j-- {
-		buf[j] = byte(v)
-		v >>= 8
-	}
-	j := 0
-	for j < 7 && ((buf[j] == 0 && buf[j+1]&0x80 == 0) || (buf[j] == 0xFF && buf[j+1]&0x80 != 0)) {
-		j++
-	}
-	return append([]byte(nil), buf[j:]...), true
+	return change.AppendInt64Bytes(nil, v), true
 }
 
 // unscaled parses a decimal's text into its unscaled value at scale.

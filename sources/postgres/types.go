@@ -1021,27 +1021,13 @@ func twosComplement(neg bool, digits []byte, a *arena) []byte {
 			v = -v
 		}
 		var buf [8]byte
-		return a.bytes(appendInt64Bytes(buf[:0], v))
+		return a.bytes(change.AppendInt64Bytes(buf[:0], v))
 	}
 	x, _ := new(big.Int).SetString(string(digits), 10)
 	if neg {
 		x.Neg(x)
 	}
 	return bigIntBytes(x)
-}
-
-// appendInt64Bytes appends the minimal two's-complement encoding of v.
-func appendInt64Bytes(dst []byte, v int64) []byte {
-	var buf [8]byte
-	for i := 7; i >= 0; i-- {
-		buf[i] = byte(v)
-		v >>= 8
-	}
-	i := 0
-	for i < 7 && ((buf[i] == 0 && buf[i+1]&0x80 == 0) || (buf[i] == 0xFF && buf[i+1]&0x80 != 0)) {
-		i++
-	}
-	return append(dst, buf[i:]...)
 }
 
 func bigIntBytes(x *big.Int) []byte {

@@ -668,23 +668,6 @@ func TestUUIDPlaceholder(t *testing.T) {
 	}
 }
 
-func TestTwosComplement(t *testing.T) {
-	for _, v := range []int64{0, 1, -1, 127, 128, -128, -129, 255, 256, 32767, -32768, math.MaxInt64, math.MinInt64 + 1} {
-		want := bigIntBytes(big.NewInt(v))
-		if got := appendInt64Bytes(nil, v); !bytes.Equal(got, want) {
-			t.Errorf("%d: got %x want %x", v, got, want)
-		}
-	}
-	for _, tc := range []struct {
-		v    int64
-		want string
-	}{{0, "00"}, {127, "7f"}, {128, "0080"}, {-1, "ff"}, {-128, "80"}, {-129, "ff7f"}} {
-		if got := hex.EncodeToString(appendInt64Bytes(nil, tc.v)); got != tc.want {
-			t.Errorf("%d: got %s want %s", tc.v, got, tc.want)
-		}
-	}
-}
-
 func FuzzDecodeTextArray(f *testing.F) {
 	for _, s := range []string{"{1,2,3}", `{"a b","c\"d",NULL}`, "{{1,2},{3,4}}", "[1:2]={1,2}", "{}", `{"\\x00"}`} {
 		f.Add(s)
