@@ -47,7 +47,16 @@ type TxnWriter struct {
 	parts    map[offsets.TopicPartition]*offsets.Part
 	promise  func(*kgo.Record, error)
 	counting func(*kgo.Record, error)
+	// delivered is called for every record once the producer is done
+	// with it (see OnDelivered).
+	delivered func(*kgo.Record)
 }
+
+// OnDelivered makes the writer call fn for each record written once the
+// producer no longer holds it: delivered, failed, or left out by the
+// filter. fn runs on the producer's goroutines, must be quick, and may
+// reuse the record's key and value. Set it before the first Write.
+func (w *TxnWriter) OnDelivered(fn func(*kgo.Record)) { w.delivered = fn }
 
 // window is an offsets.Window being applied: the next remaining counted
 // records are dropped if they go to a partition in committed.
@@ -144,6 +153,9 @@ func NewTxnWriter(o TxnWriterOptions) (*TxnWriter, error) {
 			}
 			w.mu.Unlock()
 		}
+		if w.delivered != nil {
+			w.delivered(r)
+		}
 	}
 	w.counting = func(r *kgo.Record, err error) {
 		if err != nil {
@@ -158,6 +170,9 @@ func NewTxnWriter(o TxnWriterOptions) (*TxnWriter, error) {
 			w.parts[tp] = &offsets.Part{Topic: r.Topic, Partition: r.Partition, First: r.Offset, Count: 1}
 		}
 		w.mu.Unlock()
+		if w.delivered != nil {
+			w.delivered(r)
+		}
 	}
 	return w, nil
 }
@@ -186,6 +201,9 @@ func (w *TxnWriter) Write(ctx context.Context, recs ...*kgo.Record) error {
 				return err
 			}
 			if drop {
+				if w.delivered != nil {
+					w.delivered(r)
+				}
 				continue
 			}
 		}

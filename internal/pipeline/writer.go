@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -18,19 +21,20 @@ import (
 type SourceWriter struct {
 	w   *kafka.TxnWriter
 	enc *change.JSONEncoder
-	// slab holds the records' keys and values, encoded into it one after
-	// the other: one allocation per many records instead of two per
-	// record, and no copy. reserve is the room left for the next one (the
-	// largest encoded so far).
-	slab    []byte
+	// cur is the slab the records' keys and values are encoded into, one
+	// after the other: one allocation per many records instead of two per
+	// record, and no copy. reserve is the room left for the next record
+	// (the largest key and value encoded so far).
+	cur     *slab
 	reserve int
-	// retired are the slabs filled up since the last commit (at most
-	// maxPooledSlabs of them), free those whose records a commit has
-	// delivered: Kafka no longer holds their bytes, so they are reused
-	// instead of being left to the garbage collector (a snapshot fills
-	// one per few hundred rows).
-	retired, free [][]byte
-	recs          []*kgo.Record
+	// pool holds the slabs whose records Kafka has all delivered (or
+	// failed): their bytes are no longer referenced, so they are reused
+	// instead of being left to the garbage collector, while they are still
+	// in the CPU's caches.
+	pool slabPool
+	recs []*kgo.Record
+	// chunk is where records are allocated, many at a time.
+	chunk []kgo.Record
 	// tf, when set, is applied to a copy of each event before encoding.
 	tf Transform
 	ev change.Event
@@ -48,73 +52,110 @@ func (s *SourceWriter) SetTransform(tf Transform) { s.tf = tf }
 // NewSourceWriter returns a writer that encodes with opts and writes
 // through w.
 func NewSourceWriter(w *kafka.TxnWriter, opts change.JSONOptions) *SourceWriter {
-	return &SourceWriter{w: w, enc: change.NewJSONEncoder(opts)}
+	s := &SourceWriter{w: w, enc: change.NewJSONEncoder(opts)}
+	if w != nil {
+		w.OnDelivered(releaseSlab)
+	}
+	return s
 }
 
-const slabSize = 1 << 20
+const (
+	slabSize = 1 << 20
+	// recordChunk is how many kgo.Records are allocated at once.
+	recordChunk = 256
+)
 
 // maxPooledSlabs bounds the slabs kept for reuse, and so the memory they
-// hold (16 MB; a snapshot transaction of 10,000 rows of ~4 KB records
-// fills about 40): the pool saves zeroing and collecting most slabs while
-// keeping the peak heap (twice the live heap) well below 150 MB.
-const maxPooledSlabs = 16
+// hold. The producer buffers at most 16 MB of records
+// (kafka.MaxBufferedBytes), so about as many slabs are in use at a time.
+const maxPooledSlabs = 24
 
-// newSlab retires the current slab and returns an empty one with room for
-// at least n bytes: a free one if there is one, else a new one.
-func (s *SourceWriter) newSlab(n int) []byte {
-	if cap(s.slab) > 0 && len(s.retired) < maxPooledSlabs {
-		s.retired = append(s.retired, s.slab)
-	}
-	for len(s.free) > 0 {
-		f := s.free[len(s.free)-1]
-		s.free[len(s.free)-1] = nil
-		s.free = s.free[:len(s.free)-1]
+// slab is a buffer that records' keys and values are carved from. refs
+// counts the records carved from it that Kafka has not delivered yet, plus
+// one while the writer still fills it; at zero, buf goes back to the pool.
+// A slab is the Context of each of its records (see releaseSlab).
+type slab struct {
+	context.Context // Background: no deadline, values or cancellation
+	buf             []byte
+	refs            atomic.Int64
+	pool            *slabPool
+}
+
+// slabPool is the free list of slabs, filled by the producer's goroutines
+// and drained by the writer's.
+type slabPool struct {
+	mu   sync.Mutex
+	free [][]byte
+}
+
+func (p *slabPool) get(n int) []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(p.free) > 0 {
+		f := p.free[len(p.free)-1]
+		p.free[len(p.free)-1] = nil
+		p.free = p.free[:len(p.free)-1]
 		if cap(f) >= n {
 			return f[:0]
 		}
 	}
-	return make([]byte, 0, n)
+	return nil
 }
 
-// recycle makes the slabs retired before a successful commit free for
-// reuse; the free list keeps no more than the last transaction needed, so
-// that memory is given back once the writer fills fewer slabs (a snapshot
-// has ended).
-func (s *SourceWriter) recycle() {
-	n := len(s.retired)
-	if len(s.free) > n {
-		clear(s.free[n:])
-		s.free = s.free[:n]
+func (p *slabPool) put(b []byte) {
+	p.mu.Lock()
+	if len(p.free) < maxPooledSlabs {
+		p.free = append(p.free, b)
 	}
-	for _, r := range s.retired {
-		if len(s.free) >= maxPooledSlabs {
-			break
-		}
-		s.free = append(s.free, r)
-	}
-	clear(s.retired)
-	s.retired = s.retired[:0]
+	p.mu.Unlock()
 }
 
-// appendTo encodes one key or value at the end of the slab with fn and
-// returns it. A slab with less room than the largest so far is left for a
-// new one; an encoding larger than any before may still outgrow it, and
+// release drops one reference; the last one returns the slab's bytes to
+// the pool.
+func (sl *slab) release() {
+	if sl.refs.Add(-1) == 0 {
+		sl.pool.put(sl.buf)
+		sl.buf = nil
+	}
+}
+
+// releaseSlab is the TxnWriter's delivery hook: a record carved from a slab
+// has been delivered or failed, and Kafka holds its bytes no more.
+func releaseSlab(r *kgo.Record) {
+	if sl, ok := r.Context.(*slab); ok {
+		sl.release()
+	}
+}
+
+// newSlab retires the current slab and makes cur an empty one with room
+// for at least n bytes: a pooled one if there is one, else a new one.
+func (s *SourceWriter) newSlab(n int) {
+	if s.cur != nil {
+		s.cur.release()
+	}
+	buf := s.pool.get(n)
+	if buf == nil {
+		buf = make([]byte, 0, n)
+	}
+	s.cur = &slab{Context: context.Background(), buf: buf, pool: &s.pool}
+	s.cur.refs.Store(1)
+}
+
+// appendTo encodes one key or value at the end of the current slab with
+// fn and returns it. An encoding larger than the room left still fits:
 // append then moves the slab (the records already carved keep the old
-// array), so a key or value of any size is encoded whole.
+// array, which is not reused), so a key or value of any size is encoded
+// whole.
 func (s *SourceWriter) appendTo(fn func([]byte, *change.Event) ([]byte, error), e *change.Event) ([]byte, error) {
-	if s.slab == nil || cap(s.slab)-len(s.slab) < s.reserve {
-		s.slab = s.newSlab(max(slabSize, 2*s.reserve))
-	}
-	start := len(s.slab)
-	b, err := fn(s.slab, e)
+	sl := s.cur
+	start := len(sl.buf)
+	b, err := fn(sl.buf, e)
 	if err != nil {
-		s.slab = s.slab[:start]
+		sl.buf = sl.buf[:start]
 		return nil, err
 	}
-	s.slab = b
-	out := b[start:len(b):len(b)]
-	s.reserve = max(s.reserve, len(out))
-	return out, nil
+	sl.buf = b
+	return b[start:len(b):len(b)], nil
 }
 
 // Emit encodes events and adds them to the open Kafka transaction.
@@ -125,9 +166,23 @@ func (s *SourceWriter) Emit(ctx context.Context, evs []change.Event) error {
 	return s.w.Write(ctx, s.recs...)
 }
 
+// newRecord returns a zero record from the current chunk.
+func (s *SourceWriter) newRecord() *kgo.Record {
+	if len(s.chunk) == 0 {
+		s.chunk = make([]kgo.Record, recordChunk)
+	}
+	r := &s.chunk[0]
+	s.chunk = s.chunk[1:]
+	return r
+}
+
 // encode transforms and encodes evs into s.recs.
 func (s *SourceWriter) encode(evs []change.Event) error {
+	clear(s.recs)
 	s.recs = s.recs[:0]
+	// One clock reading for the batch rather than one per record (the
+	// producer stamps records it gets without a timestamp).
+	now := time.Now()
 	for i := range evs {
 		e := &evs[i]
 		if s.tf != nil {
@@ -141,7 +196,13 @@ func (s *SourceWriter) encode(evs []change.Event) error {
 				continue
 			}
 		}
-		r := &kgo.Record{Topic: e.Topic}
+		if s.cur == nil || cap(s.cur.buf)-len(s.cur.buf) < s.reserve {
+			s.newSlab(max(slabSize, 2*s.reserve))
+		}
+		sl := s.cur
+		start := len(sl.buf)
+		r := s.newRecord()
+		r.Topic, r.Timestamp = e.Topic, now
 		if len(e.Headers) > 0 {
 			r.Headers = make([]kgo.RecordHeader, len(e.Headers))
 			for j, h := range e.Headers {
@@ -151,15 +212,21 @@ func (s *SourceWriter) encode(evs []change.Event) error {
 		if !change.KeyIsNull(e) {
 			var err error
 			if r.Key, err = s.appendTo(s.enc.AppendKey, e); err != nil {
+				sl.buf = sl.buf[:start]
 				return fmt.Errorf("encode key for %s: %w", e.Topic, err)
 			}
 		}
 		if !change.ValueIsNull(e) {
 			var err error
 			if r.Value, err = s.appendTo(s.enc.AppendValue, e); err != nil {
+				sl.buf = sl.buf[:start]
 				return fmt.Errorf("encode value for %s: %w", e.Topic, err)
 			}
 		}
+		s.reserve = max(s.reserve, len(r.Key)+len(r.Value))
+		// Released by the TxnWriter's delivery hook.
+		sl.refs.Add(1)
+		r.Context = sl
 		s.recs = append(s.recs, r)
 	}
 	return nil
@@ -176,17 +243,7 @@ func (s *SourceWriter) Heartbeat(ctx context.Context, serverName string, tsMs in
 
 // Commit commits the open transaction with the offset record.
 func (s *SourceWriter) Commit(ctx context.Context, offset []byte) error {
-	if err := s.w.Commit(ctx, offset); err != nil {
-		// Aborted: records may still be held; leave their slabs to the
-		// garbage collector.
-		clear(s.retired)
-		s.retired = s.retired[:0]
-		return err
-	}
-	// Every record written so far is delivered (Commit waits for all of
-	// them): Kafka holds none of the retired slabs' bytes any more.
-	s.recycle()
-	return nil
+	return s.w.Commit(ctx, offset)
 }
 
 // HeartbeatRecord encodes a heartbeat as Debezium does: key
