@@ -30,6 +30,13 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a look (the usual case).
+		for i+8 <= len(s) && plain8(s[i:i+8]) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if noEscape[c] {
@@ -69,6 +76,23 @@ func appendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plain8 reports whether the 8 bytes of s are all ASCII that appendString
+// writes as is: none below 0x20, none '"' or '\\', none 0x80 or above.
+func plain8(s string) bool {
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	// A byte below 0x20 or of the high half, or one equal to '"' or '\\'
+	// (a zero byte after the xor) sets its high bit in one of the terms.
+	q := x ^ (ones * '"')
+	b := x ^ (ones * '\\')
+	return (x|(x-ones*0x20)|(q-ones)&^q|(b-ones)&^b)&highs == 0
 }
 
 // appendBytes appends b base64-encoded (standard alphabet, padded, no line
