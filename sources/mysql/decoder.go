@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+
 	"github.com/sluice-cdc/sluice/change"
 )
 
@@ -328,6 +330,24 @@ func (d *Decoder) ReadRow(db, table string, vals []any, src change.Source) (chan
 	return change.Event{Topic: st.topic, Op: change.OpRead, Key: k, RowSchema: st.rowSchema, After: a, Source: src, TsUs: d.opts.Now().UnixMicro()}, nil
 }
 
+// ReadTextRow is ReadRow for a row as go-mysql's streaming SELECT returns
+// it (text protocol), converted without boxing each value first.
+func (d *Decoder) ReadTextRow(db, table string, row []gomysql.FieldValue, src change.Source) (change.Event, error) {
+	st, err := d.table(db, table)
+	if err != nil {
+		return change.Event{}, err
+	}
+	d.fillSource(st, &src)
+	if len(row) != len(st.cols) {
+		return change.Event{}, fmt.Errorf("%s: row has %d values, the table has %d columns", st.def.ID(), len(row), len(st.cols))
+	}
+	a, k, err := st.rowWithKeyFunc(len(row), func(i int) (any, error) { return st.cols[i].textValue(&row[i]) })
+	if err != nil {
+		return change.Event{}, err
+	}
+	return change.Event{Topic: st.topic, Op: change.OpRead, Key: k, RowSchema: st.rowSchema, After: a, Source: src, TsUs: d.opts.Now().UnixMicro()}, nil
+}
+
 // rowAndKey is a row's struct and its key struct, allocated together.
 type rowAndKey struct{ row, key change.Struct }
 
@@ -337,14 +357,22 @@ func (st *tableState) rowWithKey(vals []any) (row, key *change.Struct, err error
 	if len(vals) != len(st.cols) {
 		return nil, nil, fmt.Errorf("%s: row has %d values, the table has %d columns", st.def.ID(), len(vals), len(st.cols))
 	}
-	rk := new(rowAndKey)
-	all := make([]any, len(vals)+len(st.keyCols))
-	rk.row = change.Struct{Schema: st.rowSchema, Values: all[:len(vals):len(vals)]}
-	for i, v := range vals {
-		if v == nil {
-			continue
+	return st.rowWithKeyFunc(len(vals), func(i int) (any, error) {
+		if vals[i] == nil {
+			return nil, nil
 		}
-		cv, err := st.cols[i].convert(v, false)
+		return st.cols[i].convert(vals[i], false)
+	})
+}
+
+// rowWithKeyFunc builds a row of n columns, value(i) converting column i,
+// and its key.
+func (st *tableState) rowWithKeyFunc(n int, value func(i int) (any, error)) (row, key *change.Struct, err error) {
+	rk := new(rowAndKey)
+	all := make([]any, n+len(st.keyCols))
+	rk.row = change.Struct{Schema: st.rowSchema, Values: all[:n:n]}
+	for i := range n {
+		cv, err := value(i)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s column %s: %w", st.def.ID(), st.def.Columns[i].Name, err)
 		}
@@ -353,7 +381,7 @@ func (st *tableState) rowWithKey(vals []any) (row, key *change.Struct, err error
 	if st.keySchema == nil {
 		return &rk.row, nil, nil
 	}
-	rk.key = change.Struct{Schema: st.keySchema, Values: all[len(vals):]}
+	rk.key = change.Struct{Schema: st.keySchema, Values: all[n:]}
 	for i, ci := range st.keyCols {
 		rk.key.Values[i] = rk.row.Values[ci]
 	}

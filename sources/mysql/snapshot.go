@@ -219,17 +219,13 @@ func (sr *snapshotReader) readTable(ctx context.Context, t Table) error {
 		q += " ORDER BY " + strings.Join(ks, ", ")
 	}
 	src := change.Source{Snapshot: "true", File: sr.off.File, Pos: int64(sr.off.Pos), TsUs: time.Now().UnixMicro()}
-	vals := make([]any, len(t.Columns))
 	n := 0
 	var res gomysql.Result
 	err := sr.conn.ExecuteSelectStreaming(q, &res, func(row []gomysql.FieldValue) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		for i := range row {
-			vals[i] = row[i].Value()
-		}
-		ev, err := sr.dec.ReadRow(t.DB, t.Name, vals, src)
+		ev, err := sr.dec.ReadTextRow(t.DB, t.Name, row, src)
 		if err != nil {
 			return err
 		}

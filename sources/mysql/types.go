@@ -11,6 +11,8 @@ import (
 	"time"
 	"unsafe"
 
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+
 	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/sources"
 )
@@ -50,6 +52,29 @@ func newConfig(o *DecoderOptions) (*config, error) {
 type codec struct {
 	schema  *change.Schema
 	convert func(v any, binlog bool) (any, error)
+	// fromInt and text, when set, are convert(v, false) for a signed
+	// integer and for text as a snapshot's text protocol returns them,
+	// without boxing the value first (see textValue).
+	fromInt func(i int64) any
+	text    func(b []byte) (any, error)
+}
+
+// textValue converts one value of a snapshot row (text protocol) as
+// convert(fv.Value(), false) does.
+func (cd *codec) textValue(fv *gomysql.FieldValue) (any, error) {
+	switch fv.Type {
+	case gomysql.FieldValueTypeNull:
+		return nil, nil
+	case gomysql.FieldValueTypeSigned:
+		if cd.fromInt != nil {
+			return cd.fromInt(fv.AsInt64()), nil
+		}
+	case gomysql.FieldValueTypeString:
+		if cd.text != nil {
+			return cd.text(fv.AsString())
+		}
+	}
+	return cd.convert(fv.Value(), false)
 }
 
 // ColumnSchema returns the Kafka Connect schema of a column's field.
@@ -93,71 +118,77 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 	switch c.DataType {
 	case "tinyint":
 		if cfg.tinyBool && isTinyInt1(c.ColumnType) {
-			return codec{change.PrimitiveSchema(change.TypeBoolean, opt), intConv(c, func(i int64) any { return i != 0 }, 8)}, nil
+			return intCodec(change.PrimitiveSchema(change.TypeBoolean, opt), c, func(i int64) any { return i != 0 }, 8), nil
 		}
-		return codec{change.PrimitiveSchema(change.TypeInt16, opt), intConv(c, func(i int64) any { return int16(i) }, 8)}, nil
+		return intCodec(change.PrimitiveSchema(change.TypeInt16, opt), c, func(i int64) any { return int16(i) }, 8), nil
 	case "smallint":
 		if c.Unsigned {
-			return codec{change.PrimitiveSchema(change.TypeInt32, opt), intConv(c, func(i int64) any { return int32(i) }, 16)}, nil
+			return intCodec(change.PrimitiveSchema(change.TypeInt32, opt), c, func(i int64) any { return int32(i) }, 16), nil
 		}
-		return codec{change.PrimitiveSchema(change.TypeInt16, opt), intConv(c, func(i int64) any { return int16(i) }, 16)}, nil
+		return intCodec(change.PrimitiveSchema(change.TypeInt16, opt), c, func(i int64) any { return int16(i) }, 16), nil
 	case "mediumint":
-		return codec{change.PrimitiveSchema(change.TypeInt32, opt), intConv(c, func(i int64) any { return int32(i) }, 24)}, nil
+		return intCodec(change.PrimitiveSchema(change.TypeInt32, opt), c, func(i int64) any { return int32(i) }, 24), nil
 	case "int", "integer":
 		if c.Unsigned {
-			return codec{change.PrimitiveSchema(change.TypeInt64, opt), intConv(c, func(i int64) any { return i }, 32)}, nil
+			return intCodec(change.PrimitiveSchema(change.TypeInt64, opt), c, func(i int64) any { return i }, 32), nil
 		}
-		return codec{change.PrimitiveSchema(change.TypeInt32, opt), intConv(c, func(i int64) any { return int32(i) }, 32)}, nil
+		return intCodec(change.PrimitiveSchema(change.TypeInt32, opt), c, func(i int64) any { return int32(i) }, 32), nil
 	case "bigint":
 		if c.Unsigned && cfg.bigint == "precise" {
 			// bigint.unsigned.handling.mode=precise: Decimal with scale 0
 			// (Debezium's Decimal.builder(0): no precision parameter).
-			return codec{change.DecimalSchema(0, 0, opt), unsignedBigintConv}, nil
+			return codec{schema: change.DecimalSchema(0, 0, opt), convert: unsignedBigintConv}, nil
 		}
 		// bigint.unsigned.handling.mode=long: unsigned values above
 		// 2^63-1 wrap, as in Debezium.
-		return codec{change.PrimitiveSchema(change.TypeInt64, opt), intConv(c, func(i int64) any { return i }, 64)}, nil
+		return intCodec(change.PrimitiveSchema(change.TypeInt64, opt), c, func(i int64) any { return i }, 64), nil
 	case "float":
-		return codec{change.PrimitiveSchema(change.TypeFloat32, opt), floatConv(true)}, nil
+		return codec{schema: change.PrimitiveSchema(change.TypeFloat32, opt), convert: floatConv(true)}, nil
 	case "double", "real":
-		return codec{change.PrimitiveSchema(change.TypeFloat64, opt), floatConv(false)}, nil
+		return codec{schema: change.PrimitiveSchema(change.TypeFloat64, opt), convert: floatConv(false)}, nil
 	case "decimal", "numeric":
 		return decimalCodec(c, cfg), nil
 	case "bit":
 		if c.Length <= 1 {
-			return codec{change.PrimitiveSchema(change.TypeBoolean, opt), func(v any, _ bool) (any, error) {
-				u, err := bitValue(v)
-				return u != 0, err
-			}}, nil
+			return codec{schema: change.PrimitiveSchema(change.TypeBoolean, opt), convert: func(v any, _ bool) (any, error) {
+					u, err := bitValue(v)
+					return u != 0, err
+				}},
+
+				nil
 		}
 		n := int((c.Length + 7) / 8)
-		return codec{change.BitsSchema(int(c.Length), opt), func(v any, _ bool) (any, error) {
-			u, err := bitValue(v)
-			if err != nil {
-				return nil, err
-			}
-			out := make([]byte, n)
-			for i := range out {
-				out[i] = byte(u >> (8 * i))
-			}
-			return out, nil
-		}}, nil
+		return codec{schema: change.BitsSchema(int(c.Length), opt), convert: func(v any, _ bool) (any, error) {
+				u, err := bitValue(v)
+				if err != nil {
+					return nil, err
+				}
+				out := make([]byte, n)
+				for i := range out {
+					out[i] = byte(u >> (8 * i))
+				}
+				return out, nil
+			}},
+
+			nil
 	case "date":
 		s := change.DateSchema(opt)
 		if cfg.timeMode == "connect" {
 			s = change.ConnectDateSchema(opt)
 		}
-		return codec{s, func(v any, _ bool) (any, error) {
-			str, err := textOf(v)
-			if err != nil {
-				return nil, err
-			}
-			days, zero, err := parseDate(str)
-			if zero {
-				return zeroTemporal(c, int32(0))
-			}
-			return days, err
-		}}, nil
+		return codec{schema: s, convert: func(v any, _ bool) (any, error) {
+				str, err := textOf(v)
+				if err != nil {
+					return nil, err
+				}
+				days, zero, err := parseDate(str)
+				if zero {
+					return zeroTemporal(c, int32(0))
+				}
+				return days, err
+			}},
+
+			nil
 	case "datetime":
 		var s *change.Schema
 		micros := false
@@ -169,8 +200,7 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 		default:
 			s, micros = change.MicroTimestampSchema(opt), true
 		}
-		return codec{s, func(v any, _ bool) (any, error) {
-			us, zero, err := datetimeOf(v)
+		value := func(us int64, zero bool, err error) (any, error) {
 			if err != nil {
 				return nil, err
 			}
@@ -181,18 +211,25 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 				return us, nil
 			}
 			return change.FloorDiv(us, 1000), nil
+		}
+		return codec{schema: s, convert: func(v any, _ bool) (any, error) {
+			return value(datetimeOf(v))
+		}, text: func(b []byte) (any, error) {
+			return value(parseDatetime(viewString(b)))
 		}}, nil
 	case "timestamp":
-		return codec{change.ZonedTimestampSchema(opt), func(v any, _ bool) (any, error) {
-			us, zero, err := datetimeOf(v)
-			if err != nil {
-				return nil, err
-			}
-			if zero {
-				return zeroTemporal(c, "1970-01-01T00:00:00Z")
-			}
-			return formatZoned(us, c.FSP), nil
-		}}, nil
+		return codec{schema: change.ZonedTimestampSchema(opt), convert: func(v any, _ bool) (any, error) {
+				us, zero, err := datetimeOf(v)
+				if err != nil {
+					return nil, err
+				}
+				if zero {
+					return zeroTemporal(c, "1970-01-01T00:00:00Z")
+				}
+				return formatZoned(us, c.FSP), nil
+			}},
+
+			nil
 	case "time":
 		var s *change.Schema
 		micros := false
@@ -204,28 +241,32 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 		default:
 			s, micros = change.MicroTimeSchema(opt), true
 		}
-		return codec{s, func(v any, _ bool) (any, error) {
-			str, err := textOf(v)
-			if err != nil {
-				return nil, err
-			}
-			us, err := parseTime(str)
-			if err != nil {
-				return nil, err
-			}
-			if micros {
-				return us, nil
-			}
-			return int32(change.FloorDiv(us, 1000)), nil
-		}}, nil
+		return codec{schema: s, convert: func(v any, _ bool) (any, error) {
+				str, err := textOf(v)
+				if err != nil {
+					return nil, err
+				}
+				us, err := parseTime(str)
+				if err != nil {
+					return nil, err
+				}
+				if micros {
+					return us, nil
+				}
+				return int32(change.FloorDiv(us, 1000)), nil
+			}},
+
+			nil
 	case "year":
-		return codec{change.YearSchema(opt), func(v any, _ bool) (any, error) {
-			i, err := intValue(v)
-			return int32(i), err
-		}}, nil
+		return codec{schema: change.YearSchema(opt), convert: func(v any, _ bool) (any, error) {
+				i, err := intValue(v)
+				return int32(i), err
+			}},
+
+			nil
 	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext":
 		dec := charsetDecoder(c.Charset)
-		return codec{change.PrimitiveSchema(change.TypeString, opt), func(v any, binlog bool) (any, error) {
+		return codec{schema: change.PrimitiveSchema(change.TypeString, opt), convert: func(v any, binlog bool) (any, error) {
 			b, err := bytesOf(v)
 			if err != nil {
 				return nil, err
@@ -238,93 +279,103 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 				return string(out), nil
 			}
 			return string(b), nil
-		}}, nil
+		}, text: func(b []byte) (any, error) { return string(b), nil }}, nil
 	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
 		pad := 0
 		if c.DataType == "binary" {
 			pad = int(c.Length)
 		}
 		sch, enc := binarySchema(cfg, opt)
-		return codec{sch, func(v any, _ bool) (any, error) {
-			b, err := bytesOf(v)
-			if err != nil {
-				return nil, err
-			}
-			if len(b) < pad {
-				p := make([]byte, pad)
-				copy(p, b)
-				b = p
-			} else {
-				b = append([]byte(nil), b...)
-			}
-			return enc(b), nil
-		}}, nil
+		return codec{schema: sch, convert: func(v any, _ bool) (any, error) {
+				b, err := bytesOf(v)
+				if err != nil {
+					return nil, err
+				}
+				if len(b) < pad {
+					p := make([]byte, pad)
+					copy(p, b)
+					b = p
+				} else {
+					b = append([]byte(nil), b...)
+				}
+				return enc(b), nil
+			}},
+
+			nil
 	case "enum":
 		vals := c.EnumValues
-		return codec{change.EnumSchema(vals, opt), func(v any, binlog bool) (any, error) {
-			switch x := v.(type) {
-			case []byte:
-				return string(x), nil
-			case string:
-				return x, nil
-			}
-			i, err := intValue(v)
-			if err != nil {
-				return nil, err
-			}
-			if i == 0 {
-				return "", nil // the invalid-value index
-			}
-			if i < 0 || int(i) > len(vals) {
-				return nil, fmt.Errorf("enum index %d out of range (%d values)", i, len(vals))
-			}
-			return vals[i-1], nil
-		}}, nil
+		return codec{schema: change.EnumSchema(vals, opt), convert: func(v any, binlog bool) (any, error) {
+				switch x := v.(type) {
+				case []byte:
+					return string(x), nil
+				case string:
+					return x, nil
+				}
+				i, err := intValue(v)
+				if err != nil {
+					return nil, err
+				}
+				if i == 0 {
+					return "", nil
+				}
+				if i < 0 || int(i) > len(vals) {
+					return nil, fmt.Errorf("enum index %d out of range (%d values)", i, len(vals))
+				}
+				return vals[i-1], nil
+			}},
+
+			nil
 	case "set":
 		vals := c.EnumValues
-		return codec{change.EnumSetSchema(vals, opt), func(v any, binlog bool) (any, error) {
-			switch x := v.(type) {
-			case []byte:
-				return string(x), nil
-			case string:
-				return x, nil
-			}
-			i, err := intValue(v)
-			if err != nil {
-				return nil, err
-			}
-			var parts []string
-			for b := 0; b < len(vals) && b < 64; b++ {
-				if uint64(i)&(1<<b) != 0 {
-					parts = append(parts, vals[b])
+		return codec{schema: change.EnumSetSchema(vals, opt), convert: func(v any, binlog bool) (any, error) {
+				switch x := v.(type) {
+				case []byte:
+					return string(x), nil
+				case string:
+					return x, nil
 				}
-			}
-			return strings.Join(parts, ","), nil
-		}}, nil
+				i, err := intValue(v)
+				if err != nil {
+					return nil, err
+				}
+				var parts []string
+				for b := 0; b < len(vals) && b < 64; b++ {
+					if uint64(i)&(1<<b) != 0 {
+						parts = append(parts, vals[b])
+					}
+				}
+				return strings.Join(parts, ","), nil
+			}},
+
+			nil
 	case "json":
-		return codec{change.JSONSchema(opt), func(v any, _ bool) (any, error) {
-			b, err := bytesOf(v)
-			if err != nil {
-				return nil, err
-			}
-			if len(b) == 0 {
-				return "null", nil
-			}
-			return string(b), nil
-		}}, nil
+		return codec{schema: change.JSONSchema(opt), convert: func(v any, _ bool) (any, error) {
+				b, err := bytesOf(v)
+				if err != nil {
+					return nil, err
+				}
+				if len(b) == 0 {
+					return "null", nil
+				}
+				return string(b), nil
+			}},
+
+			nil
 	case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection", "geomcollection":
 		sch := change.GeometrySchema()
-		return codec{sch, func(v any, _ bool) (any, error) {
-			b, err := bytesOf(v)
-			if err != nil {
-				return nil, err
-			}
-			if len(b) < 4 {
-				return nil, fmt.Errorf("geometry value of %d bytes", len(b))
-			}
-			srid := int32(binary.LittleEndian.Uint32(b))
-			return &change.Struct{Schema: sch, Values: []any{append([]byte(nil), b[4:]...), srid}}, nil
-		}}, nil
+		return codec{schema: sch, convert: func(v any, _ bool) (any, error) {
+				b, err := bytesOf(v)
+				if err != nil {
+					return nil, err
+				}
+				if len(b) < 4 {
+					return nil, fmt.Errorf("geometry value of %d bytes", len(b))
+				}
+				srid := int32(binary.LittleEndian.Uint32(b))
+				return &change.Struct{Schema: sch, Values: []any{append([]byte(nil), b[4:]...), srid}}, nil
+			}},
+
+			nil
 	}
 	return codec{}, fmt.Errorf("column %s: type %q has no mapping", c.Name, c.ColumnType)
 }
@@ -348,6 +399,16 @@ func zeroTemporal(c Column, epoch any) (any, error) {
 		return nil, nil
 	}
 	return epoch, nil
+}
+
+// intCodec is the codec of an integer column (see intConv).
+func intCodec(s *change.Schema, c Column, out func(int64) any, bits uint) codec {
+	return codec{schema: s, convert: intConv(c, out, bits), fromInt: func(i int64) any {
+		if c.Unsigned && i < 0 && bits < 64 {
+			i += 1 << bits
+		}
+		return out(i)
+	}}
 }
 
 // intConv converts an integer of a column of the given width; binlog
@@ -478,20 +539,23 @@ func decimalCodec(c Column, cfg *config) codec {
 	opt := c.Nullable
 	switch cfg.decimal {
 	case "double":
-		return codec{change.PrimitiveSchema(change.TypeFloat64, opt), func(v any, _ bool) (any, error) {
+		return codec{schema: change.PrimitiveSchema(change.TypeFloat64, opt), convert: func(v any, _ bool) (any, error) {
 			s, err := textOf(v)
 			if err != nil {
 				return nil, err
 			}
 			return strconv.ParseFloat(s, 64)
 		}}
+
 	case "string":
-		return codec{change.PrimitiveSchema(change.TypeString, opt), func(v any, _ bool) (any, error) {
+		return codec{schema: change.PrimitiveSchema(change.TypeString, opt), convert: func(v any, _ bool) (any, error) {
 			return textOf(v)
 		}}
+
 	}
 	scale := c.Scale
-	return codec{change.DecimalSchema(scale, int(c.Length), opt), func(v any, _ bool) (any, error) {
+	var conv func(v any, _ bool) (any, error)
+	conv = func(v any, _ bool) (any, error) {
 		var text []byte
 		switch x := v.(type) {
 		case []byte:
@@ -511,7 +575,22 @@ func decimalCodec(c Column, cfg *config) codec {
 			return nil, err
 		}
 		return change.DecimalBytes(u), nil
+	}
+	return codec{schema: change.DecimalSchema(scale, int(c.Length), opt), convert: conv, text: func(b []byte) (any, error) {
+		if d, ok := smallDecimalBytes(b, scale); ok {
+			return d, nil
+		}
+		return conv(b, false)
 	}}
+}
+
+// viewString is b as a string without a copy, for parsers that do not
+// keep it (their errors format it at once).
+func viewString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // smallDecimalBytes is change.DecimalBytes(unscaled(text, scale)) for the

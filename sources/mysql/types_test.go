@@ -2,11 +2,14 @@ package mysql
 
 import (
 	"bytes"
+	"fmt"
 	"math/big"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/sluice-cdc/sluice/change"
 )
@@ -163,6 +166,71 @@ func TestSmallDecimalBytes(t *testing.T) {
 	for _, s := range []string{"", "-", ".", "1e5", "+1", "1.2.3", "abc", " 1"} {
 		if _, ok := smallDecimalBytes([]byte(s), 2); ok {
 			t.Errorf("%q: fast path accepted", s)
+		}
+	}
+}
+
+// TestTextValue: a snapshot row's values (text protocol) convert through
+// the unboxed paths (codec.fromInt, codec.text) to what convert gives for
+// the same values boxed, errors included.
+func TestTextValue(t *testing.T) {
+	signed := func(i int64) gomysql.FieldValue {
+		return gomysql.NewFieldValue(gomysql.FieldValueTypeSigned, uint64(i), nil)
+	}
+	text := func(s string) gomysql.FieldValue {
+		return gomysql.NewFieldValue(gomysql.FieldValueTypeString, 0, []byte(s))
+	}
+	null := gomysql.NewFieldValue(gomysql.FieldValueTypeNull, 0, nil)
+	tests := []struct {
+		col  Column
+		opts DecoderOptions
+		vals []gomysql.FieldValue
+	}{
+		{Column{DataType: "tinyint"}, DecoderOptions{}, []gomysql.FieldValue{signed(-5), signed(127), null}},
+		{Column{DataType: "tinyint", ColumnType: "tinyint(1)"}, DecoderOptions{TinyInt1AsBoolean: true}, []gomysql.FieldValue{signed(0), signed(-1), signed(2)}},
+		{Column{DataType: "smallint", Unsigned: true}, DecoderOptions{}, []gomysql.FieldValue{signed(-1), signed(65535)}},
+		{Column{DataType: "mediumint"}, DecoderOptions{}, []gomysql.FieldValue{signed(-8388608)}},
+		{Column{DataType: "int"}, DecoderOptions{}, []gomysql.FieldValue{signed(-7), signed(2147483647)}},
+		{Column{DataType: "int", Unsigned: true}, DecoderOptions{}, []gomysql.FieldValue{signed(4294967295), signed(-1)}},
+		{Column{DataType: "bigint"}, DecoderOptions{}, []gomysql.FieldValue{signed(-9e18), signed(0), signed(300)}},
+		{Column{DataType: "bigint", Unsigned: true}, DecoderOptions{}, []gomysql.FieldValue{signed(-1), gomysql.NewFieldValue(gomysql.FieldValueTypeUnsigned, 1<<63, nil)}},
+		{Column{DataType: "decimal", Length: 12, Scale: 2}, DecoderOptions{}, []gomysql.FieldValue{text("5.00"), text("-12.34"), text("0.5"), text("1234567890123456789012.99"), text("x"), text("")}},
+		{Column{DataType: "decimal", Length: 12, Scale: 2}, DecoderOptions{DecimalMode: "double"}, []gomysql.FieldValue{text("1.25")}},
+		{Column{DataType: "decimal", Length: 12, Scale: 2}, DecoderOptions{DecimalMode: "string"}, []gomysql.FieldValue{text("1.25")}},
+		{Column{DataType: "datetime", FSP: 6}, DecoderOptions{}, []gomysql.FieldValue{text("2018-06-20 06:37:03.000001"), text("1969-12-31 23:59:59.5"), text("0000-00-00 00:00:00"), text("bad"), text("")}},
+		{Column{DataType: "datetime", Nullable: true}, DecoderOptions{}, []gomysql.FieldValue{text("0000-00-00 00:00:00"), text("2018-06-20 06:37:03"), null}},
+		{Column{DataType: "datetime", FSP: 3}, DecoderOptions{}, []gomysql.FieldValue{text("2018-06-20 06:37:03.125"), text("1969-12-31 23:59:59.999")}},
+		{Column{DataType: "datetime", FSP: 6}, DecoderOptions{TimePrecisionMode: "connect"}, []gomysql.FieldValue{text("1970-01-01 00:00:01.5")}},
+		{Column{DataType: "varchar", Charset: "utf8mb4"}, DecoderOptions{}, []gomysql.FieldValue{text("héllo ☃"), text(""), null}},
+		{Column{DataType: "char", Charset: "latin1"}, DecoderOptions{}, []gomysql.FieldValue{text("café")}},
+		{Column{DataType: "text"}, DecoderOptions{}, []gomysql.FieldValue{text("a\x00b")}},
+		{Column{DataType: "date"}, DecoderOptions{}, []gomysql.FieldValue{text("2024-02-29")}},
+		{Column{DataType: "timestamp", FSP: 3}, DecoderOptions{}, []gomysql.FieldValue{text("2018-06-20 13:37:03.100")}},
+		{Column{DataType: "year"}, DecoderOptions{}, []gomysql.FieldValue{gomysql.NewFieldValue(gomysql.FieldValueTypeUnsigned, 1999, nil)}},
+	}
+	for _, tt := range tests {
+		cfg, err := newConfig(&tt.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cd, err := compileColumn(tt.col, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fv := range tt.vals {
+			got, gotErr := cd.textValue(&fv)
+			var want any
+			var wantErr error
+			if v := fv.Value(); v != nil {
+				want, wantErr = cd.convert(v, false)
+			}
+			if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+				t.Errorf("%s %v: error %v, want %v", tt.col.DataType, fv.Value(), gotErr, wantErr)
+				continue
+			}
+			if fmt.Sprintf("%T", got) != fmt.Sprintf("%T", want) || !change.ValueEqual(got, want) {
+				t.Errorf("%s %v: got %#v, want %#v", tt.col.DataType, fv.Value(), got, want)
+			}
 		}
 	}
 }
