@@ -80,6 +80,11 @@ type tableState struct {
 
 	txSeq   uint64 // transaction of txOrder
 	txOrder int64  // data_collection_order within transaction txSeq
+
+	// rowChunk and valChunk are where snapshot rows are allocated, many
+	// at a time (rowWithKeyFunc).
+	rowChunk []rowAndKey
+	valChunk []any
 }
 
 // NewDecoder returns a decoder; invalid options are reported by SetTable.
@@ -351,8 +356,7 @@ func (d *Decoder) ReadTextRow(db, table string, row []gomysql.FieldValue, src ch
 // rowAndKey is a row's struct and its key struct, allocated together.
 type rowAndKey struct{ row, key change.Struct }
 
-// rowWithKey is row (text protocol values) and key in two allocations
-// instead of four.
+// rowWithKey is row (text protocol values) and key.
 func (st *tableState) rowWithKey(vals []any) (row, key *change.Struct, err error) {
 	if len(vals) != len(st.cols) {
 		return nil, nil, fmt.Errorf("%s: row has %d values, the table has %d columns", st.def.ID(), len(vals), len(st.cols))
@@ -365,11 +369,24 @@ func (st *tableState) rowWithKey(vals []any) (row, key *change.Struct, err error
 	})
 }
 
+// rowsPerChunk is how many snapshot rows rowWithKeyFunc allocates at
+// once.
+const rowsPerChunk = 64
+
 // rowWithKeyFunc builds a row of n columns, value(i) converting column i,
-// and its key.
+// and its key. Rows are taken from chunks of rowsPerChunk: two allocations
+// per chunk instead of per row (a chunk is collected once none of its rows
+// is referenced).
 func (st *tableState) rowWithKeyFunc(n int, value func(i int) (any, error)) (row, key *change.Struct, err error) {
-	rk := new(rowAndKey)
-	all := make([]any, n+len(st.keyCols))
+	m := n + len(st.keyCols)
+	if len(st.rowChunk) == 0 || len(st.valChunk) < m {
+		st.rowChunk = make([]rowAndKey, rowsPerChunk)
+		st.valChunk = make([]any, rowsPerChunk*m)
+	}
+	rk := &st.rowChunk[0]
+	st.rowChunk = st.rowChunk[1:]
+	all := st.valChunk[:m:m]
+	st.valChunk = st.valChunk[m:]
 	rk.row = change.Struct{Schema: st.rowSchema, Values: all[:n:n]}
 	for i := range n {
 		cv, err := value(i)

@@ -154,6 +154,11 @@ type tableState struct {
 
 	txSeq   uint64 // transaction of txOrder
 	txOrder int64  // data_collection_order within transaction txSeq
+
+	// rowChunk and valChunk are where snapshot rows are allocated, many
+	// at a time (allocChunked).
+	rowChunk []rowAlloc
+	valChunk []any
 }
 
 // NewDecoder returns a decoder. Invalid options are reported by SetTable
@@ -640,7 +645,7 @@ func (d *Decoder) ReadRow(relID uint32, values [][]byte, src change.Source) (cha
 	if cap(a.buf)-len(a.buf) < total {
 		a.buf = make([]byte, 0, max(snapArenaSize, total))
 	}
-	row, key := t.alloc()
+	row, key := t.allocChunked()
 	for i := range t.cols {
 		f := t.field[i]
 		if f < 0 {
@@ -678,6 +683,31 @@ type rowAlloc struct{ row, key change.Struct }
 func (t *tableState) alloc() (row, key *change.Struct) {
 	ra := new(rowAlloc)
 	all := make([]any, t.nfields+len(t.keyField))
+	ra.row = change.Struct{Schema: t.rowSchema, Values: all[:t.nfields:t.nfields]}
+	if t.keySchema == nil {
+		return &ra.row, nil
+	}
+	ra.key = change.Struct{Schema: t.keySchema, Values: all[t.nfields:]}
+	return &ra.row, &ra.key
+}
+
+// rowsPerChunk is how many snapshot rows allocChunked allocates at once.
+const rowsPerChunk = 64
+
+// allocChunked is alloc for a snapshot row, its structs and values taken
+// from chunks of rowsPerChunk rows: two allocations per chunk instead of
+// per row. A chunk is collected once none of its rows is referenced (the
+// rows are encoded and dropped in the order they were read).
+func (t *tableState) allocChunked() (row, key *change.Struct) {
+	n := t.nfields + len(t.keyField)
+	if len(t.rowChunk) == 0 || len(t.valChunk) < n {
+		t.rowChunk = make([]rowAlloc, rowsPerChunk)
+		t.valChunk = make([]any, rowsPerChunk*n)
+	}
+	ra := &t.rowChunk[0]
+	t.rowChunk = t.rowChunk[1:]
+	all := t.valChunk[:n:n]
+	t.valChunk = t.valChunk[n:]
 	ra.row = change.Struct{Schema: t.rowSchema, Values: all[:t.nfields:t.nfields]}
 	if t.keySchema == nil {
 		return &ra.row, nil
