@@ -15,6 +15,13 @@ import (
 const (
 	snapshotBatch = 512
 	snapshotQueue = 4
+	// snapshotCommitEvents is how many events a snapshot's Kafka
+	// transaction holds at least before a chunk boundary commits it (the
+	// final one commits whatever is left). A commit waits for every record
+	// to be acknowledged and for the markers: at one per 10,000-row chunk
+	// they took a fifth of the writer's time. Bigger transactions cost
+	// nothing at a restart: an interrupted snapshot starts over.
+	snapshotCommitEvents = 50_000
 )
 
 // SnapshotWriter emits and commits a snapshot's events on a goroutine of
@@ -32,6 +39,11 @@ const (
 // uncommitted. The Emitter must not be used by anyone else between
 // StartSnapshot and the final Flush or Close.
 type SnapshotWriter struct {
+	// commitEvery and uncommitted (events handed on since the last
+	// commit) decide which chunk boundaries commit; with commitEvery 0,
+	// every one does.
+	commitEvery, uncommitted int
+
 	held    change.Event
 	hasHeld bool
 	cur     []change.Event
@@ -60,10 +72,11 @@ type snapshotWork struct {
 func StartSnapshot(ctx context.Context, em Emitter, emitted func(n int)) *SnapshotWriter {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &SnapshotWriter{
-		work:   make(chan snapshotWork, snapshotQueue),
-		free:   make(chan []change.Event, snapshotQueue+2),
-		done:   make(chan struct{}),
-		cancel: cancel,
+		commitEvery: snapshotCommitEvents,
+		work:        make(chan snapshotWork, snapshotQueue),
+		free:        make(chan []change.Event, snapshotQueue+2),
+		done:        make(chan struct{}),
+		cancel:      cancel,
 	}
 	go w.run(ctx, em, emitted)
 	return w
@@ -162,6 +175,10 @@ func (w *SnapshotWriter) Hold(ctx context.Context, ev change.Event) error {
 // pass hands the pending events (and a commit, with commit) on.
 func (w *SnapshotWriter) pass(ctx context.Context, commit bool, offset []byte) error {
 	wk := snapshotWork{evs: w.cur, commit: commit, offset: offset}
+	w.uncommitted += len(w.cur)
+	if commit {
+		w.uncommitted = 0
+	}
 	w.cur = nil
 	if len(wk.evs) == 0 && !commit {
 		return nil
@@ -169,18 +186,20 @@ func (w *SnapshotWriter) pass(ctx context.Context, commit bool, offset []byte) e
 	return w.send(ctx, wk)
 }
 
-// Flush has the pending events emitted and committed with offset. With
-// final, the held event is emitted too, marked snapshot=last, and Flush
-// waits until everything is committed and stops the goroutine; without,
-// it returns at once and the commit happens in the background (an error
-// shows up in a later call).
+// Flush marks a chunk boundary: the pending events are emitted and, once
+// the open transaction holds snapshotCommitEvents events, committed with
+// offset. With final, the held event is emitted too, marked
+// snapshot=last, everything is committed, and Flush waits for that and
+// stops the goroutine; without, it returns at once and the commit happens
+// in the background (an error shows up in a later call).
 func (w *SnapshotWriter) Flush(ctx context.Context, final bool, offset []byte) error {
 	if final && w.hasHeld {
 		w.held.Source.Snapshot = "last"
 		w.cur = append(w.cur, w.held)
 		w.held, w.hasHeld = change.Event{}, false
 	}
-	if err := w.pass(ctx, true, offset); err != nil {
+	commit := final || w.uncommitted+len(w.cur) >= w.commitEvery
+	if err := w.pass(ctx, commit, offset); err != nil {
 		w.Close()
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -62,6 +63,7 @@ func TestSnapshotWriterOrder(t *testing.T) {
 	em := &recEmitter{}
 	var emitted int
 	w := StartSnapshot(ctx, em, func(n int) { emitted += n })
+	w.commitEvery = 0 // every chunk boundary commits
 	defer w.Close()
 	var want []string
 	n := 0
@@ -95,6 +97,42 @@ func TestSnapshotWriterOrder(t *testing.T) {
 
 // TestSnapshotWriterError: an Emit error stops the writer; the reader sees
 // it at a later Hold or Flush, and nothing after it is committed.
+// TestSnapshotWriterCommitEvery checks that a chunk boundary commits only
+// once the transaction holds commitEvery events, and the final one always.
+func TestSnapshotWriterCommitEvery(t *testing.T) {
+	ctx := context.Background()
+	em := &recEmitter{}
+	w := StartSnapshot(ctx, em, nil)
+	w.commitEvery = 10
+	defer w.Close()
+	var commits []string
+	n := 0
+	for chunk, size := range []int{4, 4, 4, 12, 3, 2} {
+		for range size {
+			if err := w.Hold(ctx, ev(n)); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		if err := w.Flush(ctx, chunk == 5, []byte(strconv.Itoa(chunk))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events := 0
+	for _, l := range em.log {
+		if strings.HasPrefix(l, "c:") {
+			commits = append(commits, fmt.Sprintf("%s@%d", l, events))
+		} else {
+			events++
+		}
+	}
+	// Events handed on at a boundary lag one behind (the last one is held
+	// for snapshot=last): 11 by chunk 2's end, 23 by chunk 3's, 29 in all.
+	if want := []string{"c:2@11", "c:3@23", "c:5@29"}; fmt.Sprint(commits) != fmt.Sprint(want) {
+		t.Fatalf("commits %v, want %v (log %v)", commits, want, em.log)
+	}
+}
+
 func TestSnapshotWriterError(t *testing.T) {
 	ctx := context.Background()
 	em := &recEmitter{failEmit: 2}
