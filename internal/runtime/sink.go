@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	goruntime "runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -235,15 +236,21 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 			return nil
 		}
 
-		// Fetching and decoding run one batch ahead of the writer: the
-		// next batch is decoded while the target applies this one. At
-		// most two decoded batches are held: the one being written and
-		// the one waiting to be handed over.
+		// Fetching and decoding run ahead of the writer: the poller
+		// fetches and decodes (on every core) while the target applies
+		// the current batch, and the merger joins what the poller
+		// decoded into the next batch, up to BatchSize records, until
+		// the writer takes it. A writer that keeps up gets each poll at
+		// once; one that is busy gets larger batches, so a backlog is
+		// written in fewer, larger transactions. At most three decoded
+		// batches are held: the one being written, the one being
+		// merged and one polled.
+		chunks := make(chan fetched)
 		batches := make(chan fetched)
 		fctx, stop := context.WithCancel(ctx)
 		g, gctx := errgroup.WithContext(fctx)
 		g.Go(func() error {
-			defer close(batches)
+			defer close(chunks)
 			for {
 				// Look for new topics and partitions every 2s, every
 				// 250ms while none matched yet.
@@ -271,7 +278,7 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 					b.decode(o)
 				}
 				select {
-				case batches <- b:
+				case chunks <- b:
 				case <-gctx.Done():
 					return nil
 				}
@@ -279,6 +286,10 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 					return nil
 				}
 			}
+		})
+		g.Go(func() error {
+			defer close(batches)
+			return mergeBatches(gctx, chunks, batches, o.BatchSize)
 		})
 		defer func() {
 			stop()
@@ -362,6 +373,61 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 // sinkFetchMaxBytes bounds the bytes of one fetch over all partitions.
 const sinkFetchMaxBytes = 4 << 20
 
+// mergeBatches hands the chunks to the writer on out, joining those that
+// arrive while the writer is busy into batches of at most max records. A
+// chunk holding an error is handed over on its own, after what came
+// before it.
+func mergeBatches(ctx context.Context, in <-chan fetched, out chan<- fetched, max int) error {
+	var cur, pending *fetched
+	for {
+		if pending != nil {
+			switch {
+			case cur == nil:
+				cur, pending = pending, nil
+			case cur.err == nil && pending.err == nil && len(cur.krecs)+len(pending.krecs) <= max:
+				cur.merge(pending)
+				pending = nil
+			}
+		}
+		recv, send := in, out
+		if pending != nil || (cur != nil && (cur.err != nil || len(cur.krecs) >= max)) {
+			recv = nil
+		}
+		if cur == nil {
+			send = nil
+		}
+		if recv == nil && send == nil {
+			return nil // in closed, everything handed over
+		}
+		var next fetched
+		if cur != nil {
+			next = *cur
+		}
+		select {
+		case c, ok := <-recv:
+			if !ok {
+				in = nil
+				continue
+			}
+			pending = &c
+		case send <- next:
+			cur = nil
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// merge appends c's records to b.
+func (b *fetched) merge(c *fetched) {
+	n := len(b.krecs)
+	b.krecs = append(b.krecs, c.krecs...)
+	b.recs = append(b.recs, c.recs...)
+	for _, f := range c.failed {
+		b.failed = append(b.failed, failedRecord{n + f.i, f.err})
+	}
+}
+
 // fetched is a polled batch, decoded (and transformed) ahead of the writer.
 type fetched struct {
 	krecs  []*kgo.Record
@@ -378,30 +444,57 @@ type failedRecord struct {
 }
 
 // decode decodes and transforms the batch's records; the writer rejects
-// the failed ones before it writes the batch.
+// the failed ones before it writes the batch. Records are decoded on up to
+// GOMAXPROCS goroutines, in runs of at least decodeRun records; the
+// transform runs on each in order, on this goroutine.
 func (b *fetched) decode(o SinkOptions) {
 	b.recs = make([]SinkRecord, len(b.krecs))
+	errs := make([]error, len(b.krecs))
+	dec := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			b.recs[i].Record = b.krecs[i]
+			b.recs[i].Event, errs[i] = decodeRecord(b.krecs[i])
+		}
+	}
+	workers := min(goruntime.GOMAXPROCS(0), len(b.krecs)/decodeRun)
+	if workers <= 1 {
+		dec(0, len(b.krecs))
+	} else {
+		var wg sync.WaitGroup
+		per := (len(b.krecs) + workers - 1) / workers
+		for lo := 0; lo < len(b.krecs); lo += per {
+			wg.Add(1)
+			go func(lo, hi int) {
+				defer wg.Done()
+				dec(lo, hi)
+			}(lo, min(len(b.krecs), lo+per))
+		}
+		wg.Wait()
+	}
 	for i, r := range b.krecs {
-		b.recs[i].Record = r
-		e, err := decodeRecord(r)
-		if err != nil {
-			b.failed = append(b.failed, failedRecord{i, err})
+		if errs[i] != nil {
+			b.recs[i].Event = nil
+			b.failed = append(b.failed, failedRecord{i, errs[i]})
 			continue
 		}
+		e := b.recs[i].Event
 		if o.Transform != nil {
 			e.Headers = recordHeaders(r)
 			keep, err := o.Transform(e)
 			if err != nil {
+				b.recs[i].Event = nil
 				b.failed = append(b.failed, failedRecord{i, err})
 				continue
 			}
 			if !keep {
-				continue
+				b.recs[i].Event = nil
 			}
 		}
-		b.recs[i].Event = e
 	}
 }
+
+// decodeRun is the fewest records worth a decoding goroutine of their own.
+const decodeRun = 128
 
 func matchAny(res []*regexp.Regexp, topic string) bool {
 	for _, re := range res {
