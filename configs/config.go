@@ -304,8 +304,12 @@ type Sink struct {
 	PrimaryKeyFields []string `yaml:"primary_key.fields" only:"sql"`
 	// AutoEvolve adds columns that appear in records. SQL only.
 	AutoEvolve bool `yaml:"auto_evolve" only:"sql"`
-	// BatchSize is the most rows per database transaction. SQL only.
-	BatchSize int `yaml:"batch_size" only:"sql" default:"1000"`
+	// BatchSize is the most records per database transaction (Kafka
+	// Connect JDBC sink: batch.size, default 3000 too). A batch holds what
+	// was fetched while the previous one was being written: a sink that
+	// keeps up writes each fetch at once, a backlog goes in batches of
+	// BatchSize. SQL only.
+	BatchSize int `yaml:"batch_size" only:"sql" default:"3000"`
 }
 
 // ElasticsearchTLS configures TLS towards Elasticsearch. TLS is used when
