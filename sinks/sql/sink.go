@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -92,6 +93,8 @@ type Sink struct {
 	copied int          // rows written with COPY (tests)
 	// canStage: the role may create temporary tables (PostgreSQL).
 	canStage bool
+	// stmts are prepared statements by text (SQLite; see exec).
+	stmts stmtCache
 }
 
 type driverConnector = driver.Connector
@@ -193,8 +196,11 @@ func Open(ctx context.Context, o Options) (*Sink, error) {
 	return s, nil
 }
 
-// Close closes the database connections.
-func (s *Sink) Close() error { return s.db.Close() }
+// Close closes the prepared statements and the database connections.
+func (s *Sink) Close() error {
+	s.closeStmts()
+	return s.db.Close()
+}
 
 // DB returns the connection pool (tests, tools).
 func (s *Sink) DB() *stdsql.DB { return s.db }
@@ -462,11 +468,104 @@ func (s *Sink) insertRows(ctx context.Context, tx *txn, table string, cols []str
 			b.WriteByte(')')
 		}
 		b.WriteString(suffix)
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		if err := s.exec(ctx, tx, b.String(), len(chunk) == per, args); err != nil {
 			return 0, err
 		}
 	}
 	return len(rows), nil
+}
+
+// exec runs q in the transaction. On SQLite, a statement that recurs
+// (reuse: a full chunk of a multi-row INSERT, the same text batch after
+// batch) is prepared once on the connection and kept: SQLite's compiling
+// a statement of thousands of parameters costs about as much as running
+// it. (database/sql cannot keep it: the pool's one SQLite connection is
+// the transaction's, and a statement prepared on a Conn is prepared again
+// in each transaction.)
+func (s *Sink) exec(ctx context.Context, tx *txn, q string, reuse bool, args []any) error {
+	if _, ok := s.d.(sqliteDialect); !ok || !reuse {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	}
+	return tx.conn.Raw(func(dc any) error {
+		cp, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			_, err := tx.ExecContext(ctx, q, args...)
+			return err
+		}
+		if s.stmts.conn != dc {
+			// A new connection: statements of the old one went with it.
+			s.stmts = stmtCache{conn: dc, m: map[string]driver.Stmt{}}
+		}
+		st := s.stmts.m[q]
+		if st == nil {
+			if len(s.stmts.m) >= maxStmts {
+				s.stmts.closeAll()
+			}
+			var err error
+			if st, err = cp.PrepareContext(ctx, q); err != nil {
+				return err
+			}
+			s.stmts.m[q] = st
+		}
+		nv := make([]driver.NamedValue, len(args))
+		for i, a := range args {
+			v, err := driver.DefaultParameterConverter.ConvertValue(a)
+			if err != nil {
+				return fmt.Errorf("argument %d: %w", i+1, err)
+			}
+			nv[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+		}
+		se, ok := st.(driver.StmtExecContext)
+		if !ok {
+			return fmt.Errorf("sql sink: %T cannot execute with a context", st)
+		}
+		_, err := se.ExecContext(ctx, nv)
+		if err != nil {
+			// A failed statement is prepared afresh next time.
+			st.Close()
+			delete(s.stmts.m, q)
+		}
+		return err
+	})
+}
+
+// stmtCache holds the statements prepared on one driver connection
+// (SQLite; see exec).
+type stmtCache struct {
+	conn any
+	m    map[string]driver.Stmt
+}
+
+// maxStmts bounds the prepared statements kept.
+const maxStmts = 32
+
+func (c *stmtCache) closeAll() {
+	for q, st := range c.m {
+		st.Close()
+		delete(c.m, q)
+	}
+}
+
+// closeStmts closes the kept statements on their connection.
+func (s *Sink) closeStmts() {
+	if len(s.stmts.m) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	_ = conn.Raw(func(dc any) error {
+		if dc == s.stmts.conn {
+			s.stmts.closeAll()
+		}
+		return nil
+	})
+	s.stmts = stmtCache{}
 }
 
 // deleteRows deletes rows by key.
