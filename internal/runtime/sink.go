@@ -247,6 +247,10 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 		// merged and one polled.
 		chunks := make(chan fetched)
 		batches := make(chan fetched)
+		// writerWaits: the writer is waiting for a batch, so decoding is
+		// what holds the sink back and may take every core; otherwise the
+		// target is, and a database on this machine needs the CPU more.
+		var writerWaits atomic.Bool
 		fctx, stop := context.WithCancel(ctx)
 		g, gctx := errgroup.WithContext(fctx)
 		g.Go(func() error {
@@ -275,7 +279,7 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 					continue
 				}
 				if b.err == nil {
-					b.decode(o)
+					b.decode(o, writerWaits.Load())
 				}
 				select {
 				case chunks <- b:
@@ -299,11 +303,13 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 		for {
 			var b fetched
 			var ok bool
+			writerWaits.Store(true)
 			select {
 			case b, ok = <-batches:
 			case <-ctx.Done():
 				return nil
 			}
+			writerWaits.Store(false)
 			if !ok {
 				return nil // stopped
 			}
@@ -444,10 +450,10 @@ type failedRecord struct {
 }
 
 // decode decodes and transforms the batch's records; the writer rejects
-// the failed ones before it writes the batch. Records are decoded on up to
-// GOMAXPROCS goroutines, in runs of at least decodeRun records; the
-// transform runs on each in order, on this goroutine.
-func (b *fetched) decode(o SinkOptions) {
+// the failed ones before it writes the batch. With parallel, records are
+// decoded on up to GOMAXPROCS goroutines, in runs of at least decodeRun
+// records; the transform runs on each in order, on this goroutine.
+func (b *fetched) decode(o SinkOptions, parallel bool) {
 	b.recs = make([]SinkRecord, len(b.krecs))
 	errs := make([]error, len(b.krecs))
 	dec := func(lo, hi int) {
@@ -456,7 +462,10 @@ func (b *fetched) decode(o SinkOptions) {
 			b.recs[i].Event, errs[i] = decodeRecord(b.krecs[i])
 		}
 	}
-	workers := min(goruntime.GOMAXPROCS(0), len(b.krecs)/decodeRun)
+	workers := 1
+	if parallel {
+		workers = min(goruntime.GOMAXPROCS(0), len(b.krecs)/decodeRun)
+	}
 	if workers <= 1 {
 		dec(0, len(b.krecs))
 	} else {
