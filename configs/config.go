@@ -304,12 +304,14 @@ type Sink struct {
 	PrimaryKeyFields []string `yaml:"primary_key.fields" only:"sql"`
 	// AutoEvolve adds columns that appear in records. SQL only.
 	AutoEvolve bool `yaml:"auto_evolve" only:"sql"`
-	// BatchSize is the most records per database transaction (Kafka
-	// Connect JDBC sink: batch.size, default 3000 too). A batch holds what
-	// was fetched while the previous one was being written: a sink that
-	// keeps up writes each fetch at once, a backlog goes in batches of
-	// BatchSize. SQL only.
-	BatchSize int `yaml:"batch_size" only:"sql" default:"3000"`
+	// BatchSize is the most records per database transaction. A batch
+	// holds what was fetched while the previous one was being written: a
+	// sink that keeps up writes each fetch at once, a backlog goes in
+	// batches of BatchSize. (Kafka Connect's JDBC sink: batch.size 3000,
+	// in practice capped by its consumer's max.poll.records, 500.) Up to
+	// three batches are held decoded; 2000 keeps a backlog's memory
+	// around 120 MB. SQL only.
+	BatchSize int `yaml:"batch_size" only:"sql" default:"2000"`
 }
 
 // ElasticsearchTLS configures TLS towards Elasticsearch. TLS is used when

@@ -159,7 +159,7 @@ sinks:
 		t.Errorf("elasticsearch sink defaults:\n got %+v\nwant %+v", es, wantES)
 	}
 	wantDB := Sink{Name: "db", Type: "sql", Topics: []string{"t"}, ErrorsTolerance: "none", AutoCreate: true, DSN: "sqlite:///x.db",
-		InsertMode: "upsert", DeleteEnabled: true, PrimaryKeyMode: "record_key", BatchSize: 3000}
+		InsertMode: "upsert", DeleteEnabled: true, PrimaryKeyMode: "record_key", BatchSize: 2000}
 	if !reflect.DeepEqual(db, wantDB) {
 		t.Errorf("sql sink defaults:\n got %+v\nwant %+v", db, wantDB)
 	}
