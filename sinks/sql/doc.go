@@ -23,9 +23,10 @@
 // with multi-row statements, or on PostgreSQL, for groups of 64 rows or
 // more, with COPY FROM STDIN (upserts of 256 rows or more: COPY into a
 // temporary staging table, then INSERT ... SELECT ... ON CONFLICT), in the
-// same transaction as the offsets; if the database rejects it, the batch is
-// replayed record by record inside savepoints to find the records that
-// fail, which go to the Reject callback (dead-letter topic or stop).
+// same transaction as the offsets (on SQLite, full-size multi-row INSERTs
+// are prepared once and kept on the connection); if the database rejects
+// it, the batch is replayed record by record inside savepoints to find the
+// records that fail, which go to the Reject callback (dead-letter topic or stop).
 // Tables without a key (null record keys) take inserts only: an update or
 // delete of such a row is rejected, since nothing identifies the target row.
 //
