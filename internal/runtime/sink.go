@@ -237,14 +237,14 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 		}
 
 		// Fetching and decoding run ahead of the writer: the poller
-		// fetches and decodes (on every core) while the target applies
-		// the current batch, and the merger joins what the poller
-		// decoded into the next batch, up to BatchSize records, until
-		// the writer takes it. A writer that keeps up gets each poll at
-		// once; one that is busy gets larger batches, so a backlog is
-		// written in fewer, larger transactions. At most three decoded
-		// batches are held: the one being written, the one being
-		// merged and one polled.
+		// fetches and decodes while the target applies the current
+		// batch (on every core when the writer is waiting for it), and
+		// the merger joins what the poller decoded into the next batch,
+		// up to BatchSize records, until the writer takes it. A writer
+		// that keeps up gets each poll at once; one that is busy gets
+		// larger batches, so a backlog is written in fewer, larger
+		// transactions. At most three decoded batches are held: the one
+		// being written, the one being merged and one polled.
 		chunks := make(chan fetched)
 		batches := make(chan fetched)
 		// writerWaits: the writer is waiting for a batch, so decoding is
