@@ -26,7 +26,8 @@
 // same transaction as the offsets (on SQLite, full-size multi-row INSERTs
 // are prepared once and kept on the connection); if the database rejects
 // it, the batch is replayed record by record inside savepoints to find the
-// records that fail, which go to the Reject callback (dead-letter topic or stop).
+// records that fail, which go to the Reject callback (dead-letter topic or
+// stop).
 // Tables without a key (null record keys) take inserts only: an update or
 // delete of such a row is rejected, since nothing identifies the target row.
 //
