@@ -81,10 +81,9 @@ type tableState struct {
 	txSeq   uint64 // transaction of txOrder
 	txOrder int64  // data_collection_order within transaction txSeq
 
-	// rowChunk and valChunk are where snapshot rows are allocated, many
-	// at a time (rowWithKeyFunc).
-	rowChunk []rowAndKey
-	valChunk []any
+	// chunks is where snapshot rows are allocated, many at a time
+	// (rowWithKeyFunc).
+	chunks change.StructChunks
 }
 
 // NewDecoder returns a decoder; invalid options are reported by SetTable.
@@ -353,9 +352,6 @@ func (d *Decoder) ReadTextRow(db, table string, row []gomysql.FieldValue, src ch
 	return change.Event{Topic: st.topic, Op: change.OpRead, Key: k, RowSchema: st.rowSchema, After: a, Source: src, TsUs: d.opts.Now().UnixMicro()}, nil
 }
 
-// rowAndKey is a row's struct and its key struct, allocated together.
-type rowAndKey struct{ row, key change.Struct }
-
 // rowWithKey is row (text protocol values) and key.
 func (st *tableState) rowWithKey(vals []any) (row, key *change.Struct, err error) {
 	if len(vals) != len(st.cols) {
@@ -369,40 +365,24 @@ func (st *tableState) rowWithKey(vals []any) (row, key *change.Struct, err error
 	})
 }
 
-// rowsPerChunk is how many snapshot rows rowWithKeyFunc allocates at
-// once.
-const rowsPerChunk = 64
-
 // rowWithKeyFunc builds a row of n columns, value(i) converting column i,
-// and its key. Rows are taken from chunks of rowsPerChunk: two allocations
-// per chunk instead of per row (a chunk is collected once none of its rows
-// is referenced).
+// and its key, allocated many rows at a time (change.StructChunks).
 func (st *tableState) rowWithKeyFunc(n int, value func(i int) (any, error)) (row, key *change.Struct, err error) {
-	m := n + len(st.keyCols)
-	if len(st.rowChunk) == 0 || len(st.valChunk) < m {
-		st.rowChunk = make([]rowAndKey, rowsPerChunk)
-		st.valChunk = make([]any, rowsPerChunk*m)
-	}
-	rk := &st.rowChunk[0]
-	st.rowChunk = st.rowChunk[1:]
-	all := st.valChunk[:m:m]
-	st.valChunk = st.valChunk[m:]
-	rk.row = change.Struct{Schema: st.rowSchema, Values: all[:n:n]}
+	row, key = st.chunks.Next(st.rowSchema, n, st.keySchema, len(st.keyCols))
 	for i := range n {
 		cv, err := value(i)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s column %s: %w", st.def.ID(), st.def.Columns[i].Name, err)
 		}
-		rk.row.Values[i] = cv
+		row.Values[i] = cv
 	}
-	if st.keySchema == nil {
-		return &rk.row, nil, nil
+	if key == nil {
+		return row, nil, nil
 	}
-	rk.key = change.Struct{Schema: st.keySchema, Values: all[n:]}
 	for i, ci := range st.keyCols {
-		rk.key.Values[i] = rk.row.Values[ci]
+		key.Values[i] = row.Values[ci]
 	}
-	return &rk.row, &rk.key, nil
+	return row, key, nil
 }
 
 // SchemaChange builds a schema-change event for the topic <prefix>: ddl ran

@@ -155,10 +155,9 @@ type tableState struct {
 	txSeq   uint64 // transaction of txOrder
 	txOrder int64  // data_collection_order within transaction txSeq
 
-	// rowChunk and valChunk are where snapshot rows are allocated, many
-	// at a time (allocChunked).
-	rowChunk []rowAlloc
-	valChunk []any
+	// chunks is where snapshot rows are allocated, many at a time
+	// (allocChunked).
+	chunks change.StructChunks
 }
 
 // NewDecoder returns a decoder. Invalid options are reported by SetTable
@@ -675,45 +674,17 @@ func (d *Decoder) ReadRow(relID uint32, values [][]byte, src change.Source) (cha
 	}, nil
 }
 
-// rowAlloc holds a row struct and its key struct in one allocation.
-type rowAlloc struct{ row, key change.Struct }
-
 // alloc returns the row struct and key struct (nil without a key) of a new
 // row, with their value slices, backed by two allocations.
 func (t *tableState) alloc() (row, key *change.Struct) {
-	ra := new(rowAlloc)
-	all := make([]any, t.nfields+len(t.keyField))
-	ra.row = change.Struct{Schema: t.rowSchema, Values: all[:t.nfields:t.nfields]}
-	if t.keySchema == nil {
-		return &ra.row, nil
-	}
-	ra.key = change.Struct{Schema: t.keySchema, Values: all[t.nfields:]}
-	return &ra.row, &ra.key
+	return change.NewRowAndKey(t.rowSchema, t.nfields, t.keySchema, len(t.keyField))
 }
 
-// rowsPerChunk is how many snapshot rows allocChunked allocates at once.
-const rowsPerChunk = 64
-
-// allocChunked is alloc for a snapshot row, its structs and values taken
-// from chunks of rowsPerChunk rows: two allocations per chunk instead of
-// per row. A chunk is collected once none of its rows is referenced (the
-// rows are encoded and dropped in the order they were read).
+// allocChunked is alloc for a snapshot row, taken from chunks of many
+// rows (change.StructChunks): the rows are encoded and dropped in the
+// order they were read.
 func (t *tableState) allocChunked() (row, key *change.Struct) {
-	n := t.nfields + len(t.keyField)
-	if len(t.rowChunk) == 0 || len(t.valChunk) < n {
-		t.rowChunk = make([]rowAlloc, rowsPerChunk)
-		t.valChunk = make([]any, rowsPerChunk*n)
-	}
-	ra := &t.rowChunk[0]
-	t.rowChunk = t.rowChunk[1:]
-	all := t.valChunk[:n:n]
-	t.valChunk = t.valChunk[n:]
-	ra.row = change.Struct{Schema: t.rowSchema, Values: all[:t.nfields:t.nfields]}
-	if t.keySchema == nil {
-		return &ra.row, nil
-	}
-	ra.key = change.Struct{Schema: t.keySchema, Values: all[t.nfields:]}
-	return &ra.row, &ra.key
+	return t.chunks.Next(t.rowSchema, t.nfields, t.keySchema, len(t.keyField))
 }
 
 // fillKey copies the key fields of row into key.
