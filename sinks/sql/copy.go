@@ -138,14 +138,7 @@ func (s *Sink) copyRows(ctx context.Context, tx *txn, table string, cols []strin
 		return 0, err
 	}
 	var q strings.Builder
-	q.WriteString("COPY " + table + " (")
-	for i, c := range cols {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString(s.d.quote(c))
-	}
-	q.WriteString(") FROM STDIN")
+	q.WriteString("COPY " + table + " (" + s.columnList(cols) + ") FROM STDIN")
 	err = tx.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -168,20 +161,14 @@ func (s *Sink) copyRows(ctx context.Context, tx *txn, table string, cols []strin
 func (s *Sink) copyUpsert(ctx context.Context, tx *txn, table string, cols, pk []string, rows [][]any) (int, error) {
 	tx.n++
 	stage := s.d.quote(fmt.Sprintf("sluice_stage_%d", tx.n))
-	var list strings.Builder
-	for i, c := range cols {
-		if i > 0 {
-			list.WriteString(", ")
-		}
-		list.WriteString(s.d.quote(c))
-	}
-	if _, err := tx.ExecContext(ctx, "CREATE TEMPORARY TABLE "+stage+" ON COMMIT DROP AS SELECT "+list.String()+" FROM "+table+" WITH NO DATA"); err != nil {
+	list := s.columnList(cols)
+	if _, err := tx.ExecContext(ctx, "CREATE TEMPORARY TABLE "+stage+" ON COMMIT DROP AS SELECT "+list+" FROM "+table+" WITH NO DATA"); err != nil {
 		return 0, err
 	}
 	if _, err := s.copyRows(ctx, tx, stage, cols, rows); err != nil {
 		return 0, err // errNoCopy: the empty staging table goes at commit
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+" ("+list.String()+") SELECT "+list.String()+" FROM "+stage+s.d.upsertSuffix(pk, cols)); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+" ("+list+") SELECT "+list+" FROM "+stage+s.d.upsertSuffix(pk, cols)); err != nil {
 		return 0, err
 	}
 	return len(rows), nil

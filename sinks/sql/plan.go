@@ -368,14 +368,7 @@ func (s *Sink) ensure(ctx context.Context, id tableID, cols []column, key []stri
 			}
 		}
 		if len(key) > 0 {
-			b.WriteString(", PRIMARY KEY (")
-			for i, k := range key {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(s.d.quote(k))
-			}
-			b.WriteString(")")
+			b.WriteString(", PRIMARY KEY (" + s.columnList(key) + ")")
 		}
 		b.WriteString(")")
 		if _, err := s.db.ExecContext(ctx, b.String()); err != nil {

@@ -433,6 +433,18 @@ func (s *Sink) storeOffsets(ctx context.Context, tx *txn, offsets map[topicParti
 	return nil
 }
 
+// columnList is cols quoted and separated by commas.
+func (s *Sink) columnList(cols []string) string {
+	var b strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(s.d.quote(c))
+	}
+	return b.String()
+}
+
 // insertRows writes rows in multi-row INSERT statements ending with suffix.
 func (s *Sink) insertRows(ctx context.Context, tx *txn, table string, cols []string, rows [][]any, suffix string) (int, error) {
 	if len(rows) == 0 {
@@ -440,14 +452,7 @@ func (s *Sink) insertRows(ctx context.Context, tx *txn, table string, cols []str
 	}
 	per := max(1, min(1000, s.d.maxParams()/len(cols)))
 	var head strings.Builder
-	head.WriteString("INSERT INTO " + table + " (")
-	for i, c := range cols {
-		if i > 0 {
-			head.WriteString(", ")
-		}
-		head.WriteString(s.d.quote(c))
-	}
-	head.WriteString(") VALUES ")
+	head.WriteString("INSERT INTO " + table + " (" + s.columnList(cols) + ") VALUES ")
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(len(rows), start+per)]
 		var b strings.Builder
