@@ -397,12 +397,16 @@ func (t *tailBuffer) String() string {
 
 // benchLogLevel is sluice's log level: warn, or info with
 // SLUICE_BENCH_LOG=1 (then its log goes to the bench's stderr, with the
-// sources' own phase timings).
+// sources' own phase timings), or debug with SLUICE_BENCH_LOG=debug (with
+// the steps of a connector's start).
 func benchLogLevel() string {
-	if os.Getenv("SLUICE_BENCH_LOG") != "" {
-		return "info"
+	switch os.Getenv("SLUICE_BENCH_LOG") {
+	case "":
+		return "warn"
+	case "debug":
+		return "debug"
 	}
-	return "warn"
+	return "info"
 }
 
 // benchStart is when the process started, for the progress lines.

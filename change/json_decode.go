@@ -706,19 +706,55 @@ func splitRecord(b []byte) (d *decodedSchema, payload []byte, withSchema bool, e
 // ErrNotEnvelope. The Event.Key of a schema-change event is nil: its key
 // is derived from SchemaChange.DatabaseName.
 func DecodeJSON(topic string, key, value []byte) (*Event, error) {
-	e := &Event{Topic: topic}
-	var err error
 	if len(value) == 0 {
-		e.Tombstone = true
+		e := &Event{Topic: topic, Tombstone: true}
+		var err error
 		if e.Key, err = decodeKey(key); err != nil {
 			return nil, fmt.Errorf("change: decode key of %s: %w", topic, err)
 		}
 		return e, nil
 	}
+	if d, payload := splitKnown(value); d != nil {
+		if e, err := decodePayload(topic, key, d, payload, true); err == nil {
+			return e, nil
+		}
+		// Not that layout after all (another key after the payload), or a
+		// bad record: the general path decides, and words the error.
+	}
 	d, payload, withSchema, err := splitRecord(value)
 	if err != nil {
 		return nil, fmt.Errorf("change: decode value of %s: %w", topic, err)
 	}
+	return decodePayload(topic, key, d, payload, withSchema)
+}
+
+// splitKnown is splitRecord's fast path for the layout that sluice's
+// encoder and Kafka Connect's JsonConverter write, {"schema":S,"payload":P}
+// with no whitespace, where S is a recent schema block: it returns S's
+// decoded form and what P can be (everything up to the closing brace),
+// without scanning P. The caller decodes P and checks that nothing follows
+// it; nil when the record does not start that way.
+func splitKnown(b []byte) (*decodedSchema, []byte) {
+	const head, mid = `{"schema":`, `,"payload":`
+	if len(b) < len(head)+len(mid)+1 || string(b[:len(head)]) != head || b[len(b)-1] != '}' {
+		return nil, nil
+	}
+	d := recentSchema(b[len(head):])
+	if d == nil {
+		return nil, nil
+	}
+	rest := b[len(head)+len(d.raw) : len(b)-1]
+	if len(rest) < len(mid) || string(rest[:len(mid)]) != mid {
+		return nil, nil
+	}
+	return d, rest[len(mid):]
+}
+
+// decodePayload decodes a record's payload, given its schema block (d nil:
+// none, or "schema":null).
+func decodePayload(topic string, key []byte, d *decodedSchema, payload []byte, withSchema bool) (*Event, error) {
+	e := &Event{Topic: topic}
+	var err error
 	kind := kindOther
 	var row *Schema
 	if d != nil {

@@ -52,6 +52,9 @@ type JSONEncoder struct {
 	lastSource     Source
 	lastSourceKind connKind
 	lastSourceJSON []byte
+	// lastTs is the envelope's timestamps for lastTsUs, written out.
+	lastTsUs int64
+	lastTs   []byte
 }
 
 // fieldNames is a struct schema's field names as appendStruct writes them:
@@ -355,7 +358,12 @@ func (enc *JSONEncoder) appendEnvelope(dst []byte, e *Event) ([]byte, error) {
 	}
 	dst = append(dst, `,"op":`...)
 	dst = appendString(dst, string(e.Op))
-	dst = appendTimestamps(dst, e.TsUs)
+	// Events of one snapshot chunk share their processing time.
+	if e.TsUs != enc.lastTsUs || enc.lastTs == nil {
+		enc.lastTs = appendTimestamps(enc.lastTs[:0], e.TsUs)
+		enc.lastTsUs = e.TsUs
+	}
+	dst = append(dst, enc.lastTs...)
 	dst = append(dst, '}')
 	if enc.opts.Schemas {
 		dst = append(dst, '}')

@@ -372,6 +372,48 @@ func TestDecodeRecentSchemas(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
+	// A key after the payload: not the {"schema","payload"} layout, so not
+	// an envelope, although the schema block is a recent one and the
+	// payload decodes.
+	extra := string(val[:len(val)-1]) + `,"extra":1}`
+	if _, err := DecodeJSON(events[0].Topic, key, []byte(extra)); !errors.Is(err, ErrNotEnvelope) {
+		t.Errorf("key after the payload: %v, want ErrNotEnvelope", err)
+	}
+}
+
+// TestDecodeFastPathAgrees checks that splitKnown (the layout with a recent
+// schema block) decodes every kind of record as the general path does.
+func TestDecodeFastPathAgrees(t *testing.T) {
+	enc := NewJSONEncoder(JSONOptions{Schemas: true})
+	for _, e := range roundTripEvents() {
+		key, val, err := enc.Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(val) == 0 {
+			continue // a tombstone
+		}
+		if _, err := DecodeJSON(e.Topic, key, val); err != nil { // now recent
+			t.Fatal(err)
+		}
+		d, payload := splitKnown(val)
+		if d == nil {
+			t.Fatalf("%s %s: fast path not taken", e.Topic, e.Op)
+		}
+		fast, err := decodePayload(e.Topic, key, d, payload, true)
+		if err != nil {
+			t.Fatalf("%s %s: fast path: %v", e.Topic, e.Op, err)
+		}
+		d, payload, withSchema, err := splitRecord(val)
+		if err != nil {
+			t.Fatal(err)
+		}
+		general, err := decodePayload(e.Topic, key, d, payload, withSchema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertEventEqual(t, general, fast)
+	}
 }
 
 func TestDecodeErrors(t *testing.T) {

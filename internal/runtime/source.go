@@ -205,9 +205,13 @@ func rebase(ws []offsets.Window, n int64) []offsets.Window {
 }
 
 // committedParts returns the parts of rec's transaction that carry its
-// commit marker. It reads each part from the transaction's first record
-// there to the transaction's marker (or the end of the partition, for a
-// transaction a crashed broker left without one).
+// commit marker. It reads each part from just after the transaction's
+// records there to the transaction's marker (or the end of the partition,
+// for a transaction a crashed broker left without one). The transaction's
+// Count records sit at distinct offsets from First on, so its marker is at
+// First+Count or later (later when other producers' records are
+// interleaved): a restart reads a few records, not the whole transaction,
+// which for a snapshot can hold 50,000 events.
 func committedParts(ctx context.Context, env KafkaEnv, rec *kgo.Record, parts []offsets.Part) ([]offsets.Part, error) {
 	if len(parts) == 0 {
 		return nil, nil
@@ -219,7 +223,7 @@ func committedParts(ctx context.Context, env KafkaEnv, rec *kgo.Record, parts []
 		if start[p.Topic] == nil {
 			start[p.Topic] = map[int32]kgo.Offset{}
 		}
-		start[p.Topic][p.Partition] = kgo.NewOffset().At(p.First)
+		start[p.Topic][p.Partition] = kgo.NewOffset().At(markerFrom(p))
 	}
 	ends, err := kadm.NewClient(env.Admin).ListEndOffsets(ctx, slices.Collect(maps.Keys(topics))...)
 	if err == nil {
@@ -234,7 +238,7 @@ func committedParts(ctx context.Context, env KafkaEnv, rec *kgo.Record, parts []
 	}
 	pending := map[tp]offsets.Part{}
 	for _, p := range parts {
-		if end, ok := ends.Lookup(p.Topic, p.Partition); ok && end.Offset > p.First {
+		if end, ok := ends.Lookup(p.Topic, p.Partition); ok && end.Offset > markerFrom(p) {
 			pending[tp{p.Topic, p.Partition}] = p
 		}
 	}
@@ -286,6 +290,10 @@ func committedParts(ctx context.Context, env KafkaEnv, rec *kgo.Record, parts []
 	}
 	return done, nil
 }
+
+// markerFrom is the first offset that can hold the commit marker of a
+// transaction that wrote part p.
+func markerFrom(p offsets.Part) int64 { return p.First + max(p.Count, 0) }
 
 // Fence initialises the connector's transactional id, which aborts any
 // transaction an earlier producer with the same id left open.

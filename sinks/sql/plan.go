@@ -26,7 +26,8 @@ type op struct {
 	keyCols []string // primary key columns; empty for a keyless table
 	key     []any    // bound key values
 	keyStr  string   // identity of key within the batch
-	cols    []string // upsert: every column
+	cols    []string // upsert: every column (shared: read only)
+	colSig  string   // upsert: cols joined with NULs
 	vals    []any
 }
 
@@ -155,19 +156,27 @@ func (s *Sink) bindKey(key []column) (names []string, vals []any, id string, err
 	var buf [64]byte
 	kb := buf[:0]
 	for _, c := range key {
-		if c.value == nil {
-			return nil, nil, "", dataErrorf("key field %s is null", c.name)
-		}
-		n, err := neutral(c.schema, c.value)
+		v, err := s.bindKeyValue(c.name, c.schema, c.value)
 		if err != nil {
-			return nil, nil, "", dataErrorf("key field %s: %w", c.name, err)
+			return nil, nil, "", err
 		}
-		v := s.d.bind(n)
 		names = append(names, c.name)
 		vals = append(vals, v)
 		kb = appendKeyPart(kb, v)
 	}
 	return names, vals, string(kb), nil
+}
+
+// bindKeyValue binds the value of key field name.
+func (s *Sink) bindKeyValue(name string, sc *change.Schema, v any) (any, error) {
+	if v == nil {
+		return nil, dataErrorf("key field %s is null", name)
+	}
+	n, err := neutral(sc, v)
+	if err != nil {
+		return nil, dataErrorf("key field %s: %w", name, err)
+	}
+	return s.d.bind(n), nil
 }
 
 // appendKeyPart appends a bound key value's identity: its type, and its
@@ -213,69 +222,141 @@ func (s *Sink) planDelete(ctx context.Context, topic string, src *change.Source,
 }
 
 func (s *Sink) planUpsert(ctx context.Context, topic string, e *change.Event) (op, error) {
-	cols := structColumns(e.After)
-	var key []column
-	if s.o.PrimaryKeyMode == PrimaryKeyRecordKey {
-		if e.Key != nil {
-			key = s.keyColumns(e.Key)
-			// Key fields missing from the row come from the key.
-			for _, k := range key {
-				found := false
-				for _, c := range cols {
-					if c.name == k.name {
-						found = true
-						break
-					}
-				}
-				if !found {
-					cols = append(cols, k)
-				}
-			}
-		}
-	} else {
-		key = s.valueKey(e.After)
-	}
-	if len(key) == 0 && e.Op == change.OpUpdate {
+	sh := s.shapeOf(e.After, e.Key)
+	if len(sh.keyCols) == 0 && e.Op == change.OpUpdate {
 		return op{}, errKeyless(e.Op)
 	}
 	id := s.tableID(topic, &e.Source)
-	keyNames := make([]string, len(key))
-	for i, k := range key {
-		keyNames[i] = k.name
-	}
 	var t *table
-	sig := [2]*change.Schema{e.After.Schema}
-	if e.Key != nil {
-		sig[1] = e.Key.Schema
-	}
-	if known := s.tables[id]; known != nil && known.checked[sig] {
+	if known := s.tables[id]; known != nil && known.checked[sh.sig] {
 		t = known // every column of these schemas exists
 	} else {
+		cols := make([]column, len(sh.cols))
+		for i, r := range sh.refs {
+			cols[i] = column{sh.cols[i], sh.schemas[i], r.value(e.After, e.Key)}
+		}
 		var err error
-		if t, err = s.ensure(ctx, id, cols, keyNames); err != nil {
+		if t, err = s.ensure(ctx, id, cols, sh.keyCols); err != nil {
 			return op{}, err
 		}
 		if t.checked == nil || len(t.checked) >= 1024 {
 			t.checked = map[[2]*change.Schema]bool{}
 		}
-		t.checked[sig] = true
+		t.checked[sh.sig] = true
 	}
-	o := op{kind: opUpsert, t: t, cols: make([]string, len(cols)), vals: make([]any, len(cols))}
-	for i, c := range cols {
-		n, err := neutral(c.schema, c.value)
+	o := op{kind: opUpsert, t: t, cols: sh.cols, colSig: sh.colSig, vals: make([]any, len(sh.cols))}
+	for i, r := range sh.refs {
+		n, err := neutral(sh.schemas[i], r.value(e.After, e.Key))
 		if err != nil {
-			return op{}, dataErrorf("field %s: %w", c.name, err)
+			return op{}, dataErrorf("field %s: %w", sh.cols[i], err)
 		}
-		o.cols[i] = c.name
 		o.vals[i] = s.d.bind(n)
 	}
-	if len(key) > 0 {
-		var err error
-		if o.keyCols, o.key, o.keyStr, err = s.bindKey(key); err != nil {
-			return op{}, err
+	if len(sh.keyCols) > 0 {
+		var buf [64]byte
+		kb := buf[:0]
+		o.keyCols, o.key = sh.keyCols, make([]any, len(sh.keyCols))
+		for i, r := range sh.keyRefs {
+			v, err := s.bindKeyValue(sh.keyCols[i], sh.keySchemas[i], r.value(e.After, e.Key))
+			if err != nil {
+				return op{}, err
+			}
+			o.key[i] = v
+			kb = appendKeyPart(kb, v)
 		}
+		o.keyStr = string(kb)
 	}
 	return o, nil
+}
+
+// shape is what planUpsert derives from a record's row and key schemas
+// alone: its columns, where each value comes from, and its key. Records of
+// a table share their schemas, so a batch computes it once per table.
+type shape struct {
+	sig        [2]*change.Schema // row schema, key schema (nil: no key struct)
+	cols       []string          // the row's fields, then key fields missing from it (record_key)
+	schemas    []*change.Schema
+	refs       []fieldRef
+	colSig     string // cols joined: ops with equal column lists share a statement
+	keyCols    []string
+	keySchemas []*change.Schema
+	keyRefs    []fieldRef
+}
+
+// fieldRef is a field of the row or of the key struct.
+type fieldRef struct {
+	inKey bool
+	i     int
+}
+
+func (r fieldRef) value(row, key *change.Struct) any {
+	st := row
+	if r.inKey {
+		st = key
+	}
+	if st == nil || r.i >= len(st.Values) {
+		return nil
+	}
+	return st.Values[r.i]
+}
+
+// shapeOf returns the shape of records with row and key's schemas.
+func (s *Sink) shapeOf(row, key *change.Struct) *shape {
+	sig := [2]*change.Schema{row.Schema}
+	if key != nil {
+		sig[1] = key.Schema
+	}
+	if sh := s.shapes[sig]; sh != nil {
+		return sh
+	}
+	sh := &shape{sig: sig}
+	add := func(name string, sc *change.Schema, r fieldRef) {
+		sh.cols, sh.schemas, sh.refs = append(sh.cols, name), append(sh.schemas, sc), append(sh.refs, r)
+	}
+	addKey := func(name string, sc *change.Schema, r fieldRef) {
+		sh.keyCols, sh.keySchemas, sh.keyRefs = append(sh.keyCols, name), append(sh.keySchemas, sc), append(sh.keyRefs, r)
+	}
+	var rowFields []change.Field
+	if row.Schema != nil {
+		rowFields = row.Schema.Fields
+	}
+	for i, f := range rowFields {
+		add(f.Name, f.Schema, fieldRef{i: i})
+	}
+	switch {
+	case s.o.PrimaryKeyMode == PrimaryKeyRecordKey && key != nil && key.Schema != nil:
+		for i, f := range key.Schema.Fields {
+			if len(s.o.PrimaryKeyFields) > 0 && !contains(s.o.PrimaryKeyFields, f.Name) {
+				continue
+			}
+			r := fieldRef{inKey: true, i: i}
+			addKey(f.Name, f.Schema, r)
+			// Key fields missing from the row come from the key.
+			if !contains(sh.cols[:len(rowFields)], f.Name) {
+				add(f.Name, f.Schema, r)
+			}
+		}
+	case s.o.PrimaryKeyMode != PrimaryKeyRecordKey:
+		if len(s.o.PrimaryKeyFields) == 0 {
+			for i, f := range rowFields {
+				addKey(f.Name, f.Schema, fieldRef{i: i})
+			}
+			break
+		}
+		for _, name := range s.o.PrimaryKeyFields {
+			for i, f := range rowFields {
+				if f.Name == name {
+					addKey(f.Name, f.Schema, fieldRef{i: i})
+				}
+			}
+		}
+	}
+	sh.colSig = strings.Join(sh.cols, "\x00")
+	if s.shapes == nil || len(s.shapes) >= 1024 {
+		s.shapes = map[[2]*change.Schema]*shape{}
+	}
+	s.shapes[sig] = sh
+	return sh
 }
 
 // tableID resolves the table name template for a record.
@@ -501,8 +582,10 @@ func (s *Sink) applyCompacted(ctx context.Context, tx *txn, ops []op) (int, erro
 		}
 		var dels, ups []*group
 		delIdx, upIdx := map[string]*group{}, map[string]*group{}
-		add := func(idx map[string]*group, list *[]*group, cols []string, row []any, o *op) {
-			sig := strings.Join(cols, "\x00")
+		add := func(idx map[string]*group, list *[]*group, cols []string, sig string, row []any, o *op) {
+			if sig == "" {
+				sig = strings.Join(cols, "\x00")
+			}
 			g := idx[sig]
 			if g == nil {
 				g = &group{cols: cols}
@@ -515,10 +598,10 @@ func (s *Sink) applyCompacted(ctx context.Context, tx *txn, ops []op) (int, erro
 		for _, k := range to.order {
 			o := to.final[k]
 			if o.kind == opDelete || (s.o.InsertMode == InsertModeInsert && to.deleted[k]) {
-				add(delIdx, &dels, o.keyCols, o.key, o)
+				add(delIdx, &dels, o.keyCols, "", o.key, o)
 			}
 			if o.kind == opUpsert {
-				add(upIdx, &ups, o.cols, o.vals, o)
+				add(upIdx, &ups, o.cols, o.colSig, o.vals, o)
 			}
 		}
 		for _, g := range dels {
@@ -556,8 +639,8 @@ func (s *Sink) applyCompacted(ctx context.Context, tx *txn, ops []op) (int, erro
 		// Keyless rows: appended in order, grouped by consecutive column lists.
 		for i := 0; i < len(to.keyless); {
 			j := i + 1
-			sig := strings.Join(to.keyless[i].cols, "\x00")
-			for j < len(to.keyless) && strings.Join(to.keyless[j].cols, "\x00") == sig {
+			sig := to.keyless[i].colSig
+			for j < len(to.keyless) && to.keyless[j].colSig == sig {
 				j++
 			}
 			rows := make([][]any, 0, j-i)

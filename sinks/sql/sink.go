@@ -84,6 +84,7 @@ type Sink struct {
 	tables map[tableID]*table
 	topics map[string]change.Source // last source block seen per topic (for tombstones)
 	names  map[nameKey]string       // table names made from the template
+	shapes map[[2]*change.Schema]*shape
 	// committed is the next offset per partition as last read from or
 	// written to sluice_offsets.
 	committed map[topicPartition]int64

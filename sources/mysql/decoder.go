@@ -320,6 +320,17 @@ func (d *Decoder) AppendRow(dst []change.Event, db, table string, kind Kind, bef
 	return dst, fmt.Errorf("unknown row change kind %d", kind)
 }
 
+// snapshotTs is a snapshot row's processing time (ts_ms): when its chunk
+// was read (src.TsUs), like the rest of the chunk, or else now. One clock
+// read per chunk rather than per row, and the encoder writes the
+// timestamps of a chunk's rows once.
+func snapshotTs(src change.Source, now func() time.Time) int64 {
+	if src.TsUs != 0 {
+		return src.TsUs
+	}
+	return now().UnixMicro()
+}
+
 // ReadRow decodes a snapshot row (text protocol values) into a read event.
 func (d *Decoder) ReadRow(db, table string, vals []any, src change.Source) (change.Event, error) {
 	st, err := d.table(db, table)
@@ -331,7 +342,7 @@ func (d *Decoder) ReadRow(db, table string, vals []any, src change.Source) (chan
 	if err != nil {
 		return change.Event{}, err
 	}
-	return change.Event{Topic: st.topic, Op: change.OpRead, Key: k, RowSchema: st.rowSchema, After: a, Source: src, TsUs: d.opts.Now().UnixMicro()}, nil
+	return change.Event{Topic: st.topic, Op: change.OpRead, Key: k, RowSchema: st.rowSchema, After: a, Source: src, TsUs: snapshotTs(src, d.opts.Now)}, nil
 }
 
 // ReadTextRow is ReadRow for a row as go-mysql's streaming SELECT returns
@@ -349,7 +360,7 @@ func (d *Decoder) ReadTextRow(db, table string, row []gomysql.FieldValue, src ch
 	if err != nil {
 		return change.Event{}, err
 	}
-	return change.Event{Topic: st.topic, Op: change.OpRead, Key: k, RowSchema: st.rowSchema, After: a, Source: src, TsUs: d.opts.Now().UnixMicro()}, nil
+	return change.Event{Topic: st.topic, Op: change.OpRead, Key: k, RowSchema: st.rowSchema, After: a, Source: src, TsUs: snapshotTs(src, d.opts.Now)}, nil
 }
 
 // rowWithKey is row (text protocol values) and key.
