@@ -122,14 +122,14 @@ func TestStreamMySQLFlavorOffsets(t *testing.T) {
 func TestStreamLoop(t *testing.T) {
 	st, em := newTestStreamer(t, gomysql.MySQLFlavor, testUUID+":1-5", 0)
 	st.deadAfter = 300 * time.Millisecond
-	bs := replication.NewBinlogStreamerWithChanSize(16)
+	q := newEventQueue(queueMaxEvents, queueMaxBytes)
 	for _, ev := range mysqlTxnEvents(t) {
-		if err := bs.AddEventToStreamer(ev); err != nil {
+		if err := q.HandleEvent(ev); err != nil {
 			t.Fatal(err)
 		}
 	}
 	st.lastEvent = time.Now()
-	err := st.loop(context.Background(), bs)
+	err := st.loop(context.Background(), q)
 	if !errors.Is(err, errDeadStream) {
 		t.Fatalf("loop on a silent stream: %v", err)
 	}
@@ -139,8 +139,80 @@ func TestStreamLoop(t *testing.T) {
 	// A cancelled context ends the loop with the cancellation.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := st.loop(ctx, bs); !errors.Is(err, context.Canceled) {
+	if err := st.loop(ctx, q); !errors.Is(err, context.Canceled) {
 		t.Fatalf("loop after cancel: %v", err)
+	}
+	// The reader's error ends the loop once the events before it are
+	// handled.
+	st, em = newTestStreamer(t, gomysql.MySQLFlavor, testUUID+":1-5", 0)
+	q = newEventQueue(queueMaxEvents, queueMaxBytes)
+	for _, ev := range mysqlTxnEvents(t) {
+		if err := q.HandleEvent(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lost := errors.New("connection lost")
+	q.fail(lost)
+	if err := st.loop(context.Background(), q); !errors.Is(err, lost) {
+		t.Fatalf("loop after the reader failed: %v", err)
+	}
+	if len(em.events) != 2 {
+		t.Fatalf("events before the error: %d", len(em.events))
+	}
+}
+
+// TestEventQueueBounds checks that the reader waits while the queue holds
+// maxEvents events or maxBytes bytes (but always queues one event, however
+// large), resumes once the events are taken, and gives up when the queue is
+// closed.
+func TestEventQueueBounds(t *testing.T) {
+	ev := func(size uint32) *replication.BinlogEvent {
+		return &replication.BinlogEvent{Header: &replication.EventHeader{EventSize: size}, Event: &replication.XIDEvent{}}
+	}
+	for _, c := range []struct {
+		name   string
+		sizes  []uint32
+		queued int // events queued before the reader waits
+	}{
+		{"count", []uint32{10, 10, 10, 10}, 3},
+		{"bytes", []uint32{40, 50, 20, 10}, 2},
+		{"one large event", []uint32{500, 10}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			q := newEventQueue(3, 100)
+			done := make(chan error, len(c.sizes))
+			go func() {
+				for _, sz := range c.sizes {
+					done <- q.HandleEvent(ev(sz))
+				}
+			}()
+			for i := 0; i < c.queued; i++ {
+				if err := <-done; err != nil {
+					t.Fatal(err)
+				}
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("event %d queued beyond the bounds (%v)", c.queued+1, err)
+			case <-time.After(50 * time.Millisecond):
+			}
+			evs, err := q.take(nil)
+			if err != nil || len(evs) != c.queued {
+				t.Fatalf("took %d events (%v), want %d", len(evs), err, c.queued)
+			}
+			if err := <-done; err != nil { // room again
+				t.Fatal(err)
+			}
+			q.close()
+		})
+	}
+	q := newEventQueue(1, 100)
+	if err := q.HandleEvent(ev(10)); err != nil {
+		t.Fatal(err)
+	}
+	q.close()
+	if err := q.HandleEvent(ev(10)); !errors.Is(err, errQueueClosed) {
+		t.Fatalf("full and closed: %v", err)
 	}
 }
 
@@ -285,6 +357,14 @@ func TestCaptured(t *testing.T) {
 			if got := s.captured(c.db, c.table); got != c.want {
 				t.Errorf("captured(%s, %s) = %v", c.db, c.table, got)
 			}
+		}
+	}
+}
+
+func TestMariaGTIDString(t *testing.T) {
+	for _, g := range []gomysql.MariadbGTID{{}, {DomainID: 0, ServerID: 1, SequenceNumber: 10}, {DomainID: 4294967295, ServerID: 4294967295, SequenceNumber: 18446744073709551615}} {
+		if got, want := mariaGTIDString(&g), g.String(); got != want {
+			t.Errorf("%+v: %q, want %q", g, got, want)
 		}
 	}
 }
