@@ -206,36 +206,6 @@ func (d *Decoder) table(db, name string) (*tableState, error) {
 	return st, nil
 }
 
-// row converts one row image.
-func (st *tableState) row(vals []any, binlog bool) (*change.Struct, error) {
-	if len(vals) != len(st.cols) {
-		return nil, fmt.Errorf("%s: row has %d values, the table has %d columns (schema out of step with the binlog?)", st.def.ID(), len(vals), len(st.cols))
-	}
-	out := &change.Struct{Schema: st.rowSchema, Values: make([]any, len(vals))}
-	for i, v := range vals {
-		if v == nil {
-			continue
-		}
-		cv, err := st.cols[i].convert(v, binlog)
-		if err != nil {
-			return nil, fmt.Errorf("%s column %s: %w", st.def.ID(), st.def.Columns[i].Name, err)
-		}
-		out.Values[i] = cv
-	}
-	return out, nil
-}
-
-func (st *tableState) key(row *change.Struct) *change.Struct {
-	if st.keySchema == nil || row == nil {
-		return nil
-	}
-	k := &change.Struct{Schema: st.keySchema, Values: make([]any, len(st.keyCols))}
-	for i, ci := range st.keyCols {
-		k.Values[i] = row.Values[ci]
-	}
-	return k
-}
-
 func (d *Decoder) fillSource(st *tableState, src *change.Source) {
 	src.Version = d.opts.Version
 	src.Connector = connectorName
@@ -285,29 +255,29 @@ func (d *Decoder) AppendRow(dst []change.Event, db, table string, kind Kind, bef
 	}
 	d.fillSource(st, &src)
 	ts := d.opts.Now().UnixMicro()
-	var b, a *change.Struct
+	var b, a, kb, ka *change.Struct
 	if before != nil {
-		if b, err = st.row(before, true); err != nil {
+		if b, kb, err = st.binlogRow(before); err != nil {
 			return dst, err
 		}
 	}
 	if after != nil {
-		if a, err = st.row(after, true); err != nil {
+		if a, ka, err = st.binlogRow(after); err != nil {
 			return dst, err
 		}
 	}
 	switch kind {
 	case Insert:
-		return append(dst, change.Event{Topic: st.topic, Op: change.OpCreate, Key: st.key(a), RowSchema: st.rowSchema, After: a, Source: src, TsUs: ts, Transaction: d.txBlock(st)}), nil
+		return append(dst, change.Event{Topic: st.topic, Op: change.OpCreate, Key: ka, RowSchema: st.rowSchema, After: a, Source: src, TsUs: ts, Transaction: d.txBlock(st)}), nil
 	case Delete:
-		k := st.key(b)
+		k := kb
 		dst = append(dst, change.Event{Topic: st.topic, Op: change.OpDelete, Key: k, RowSchema: st.rowSchema, Before: b, Source: src, TsUs: ts, Transaction: d.txBlock(st)})
 		if d.opts.Tombstones {
 			dst = append(dst, change.Event{Topic: st.topic, Key: k, Source: src, TsUs: ts, Tombstone: true})
 		}
 		return dst, nil
 	case Update:
-		ok, nk := st.key(b), st.key(a)
+		ok, nk := kb, ka
 		if ok == nil || ok.Equal(nk) {
 			return append(dst, change.Event{Topic: st.topic, Op: change.OpUpdate, Key: nk, RowSchema: st.rowSchema, Before: b, After: a, Source: src, TsUs: ts, Transaction: d.txBlock(st)}), nil
 		}
@@ -361,6 +331,21 @@ func (d *Decoder) ReadTextRow(db, table string, row []gomysql.FieldValue, src ch
 		return change.Event{}, err
 	}
 	return change.Event{Topic: st.topic, Op: change.OpRead, Key: k, RowSchema: st.rowSchema, After: a, Source: src, TsUs: snapshotTs(src, d.opts.Now)}, nil
+}
+
+// binlogRow is a binlog row image (go-mysql's values) and its key,
+// allocated many rows at a time like snapshot rows: the events are encoded
+// and dropped in order.
+func (st *tableState) binlogRow(vals []any) (row, key *change.Struct, err error) {
+	if len(vals) != len(st.cols) {
+		return nil, nil, fmt.Errorf("%s: row has %d values, the table has %d columns (schema out of step with the binlog?)", st.def.ID(), len(vals), len(st.cols))
+	}
+	return st.rowWithKeyFunc(len(vals), func(i int) (any, error) {
+		if vals[i] == nil {
+			return nil, nil
+		}
+		return st.cols[i].convert(vals[i], true)
+	})
 }
 
 // rowWithKey is row (text protocol values) and key.
