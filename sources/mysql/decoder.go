@@ -257,12 +257,12 @@ func (d *Decoder) AppendRow(dst []change.Event, db, table string, kind Kind, bef
 	ts := d.opts.Now().UnixMicro()
 	var b, a, kb, ka *change.Struct
 	if before != nil {
-		if b, kb, err = st.binlogRow(before); err != nil {
+		if b, kb, err = st.rowWithKey(before, true); err != nil {
 			return dst, err
 		}
 	}
 	if after != nil {
-		if a, ka, err = st.binlogRow(after); err != nil {
+		if a, ka, err = st.rowWithKey(after, true); err != nil {
 			return dst, err
 		}
 	}
@@ -308,7 +308,7 @@ func (d *Decoder) ReadRow(db, table string, vals []any, src change.Source) (chan
 		return change.Event{}, err
 	}
 	d.fillSource(st, &src)
-	a, k, err := st.rowWithKey(vals)
+	a, k, err := st.rowWithKey(vals, false)
 	if err != nil {
 		return change.Event{}, err
 	}
@@ -333,31 +333,22 @@ func (d *Decoder) ReadTextRow(db, table string, row []gomysql.FieldValue, src ch
 	return change.Event{Topic: st.topic, Op: change.OpRead, Key: k, RowSchema: st.rowSchema, After: a, Source: src, TsUs: snapshotTs(src, d.opts.Now)}, nil
 }
 
-// binlogRow is a binlog row image (go-mysql's values) and its key,
-// allocated many rows at a time like snapshot rows: the events are encoded
-// and dropped in order.
-func (st *tableState) binlogRow(vals []any) (row, key *change.Struct, err error) {
+// rowWithKey converts a row image (go-mysql's values: from the binlog, or
+// text protocol values of a snapshot) and builds its key, allocated many
+// rows at a time (events are encoded and dropped in order).
+func (st *tableState) rowWithKey(vals []any, binlog bool) (row, key *change.Struct, err error) {
 	if len(vals) != len(st.cols) {
-		return nil, nil, fmt.Errorf("%s: row has %d values, the table has %d columns (schema out of step with the binlog?)", st.def.ID(), len(vals), len(st.cols))
+		hint := ""
+		if binlog {
+			hint = " (schema out of step with the binlog?)"
+		}
+		return nil, nil, fmt.Errorf("%s: row has %d values, the table has %d columns%s", st.def.ID(), len(vals), len(st.cols), hint)
 	}
 	return st.rowWithKeyFunc(len(vals), func(i int) (any, error) {
 		if vals[i] == nil {
 			return nil, nil
 		}
-		return st.cols[i].convert(vals[i], true)
-	})
-}
-
-// rowWithKey is row (text protocol values) and key.
-func (st *tableState) rowWithKey(vals []any) (row, key *change.Struct, err error) {
-	if len(vals) != len(st.cols) {
-		return nil, nil, fmt.Errorf("%s: row has %d values, the table has %d columns", st.def.ID(), len(vals), len(st.cols))
-	}
-	return st.rowWithKeyFunc(len(vals), func(i int) (any, error) {
-		if vals[i] == nil {
-			return nil, nil
-		}
-		return st.cols[i].convert(vals[i], false)
+		return st.cols[i].convert(vals[i], binlog)
 	})
 }
 
