@@ -151,44 +151,38 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 	case "bit":
 		if c.Length <= 1 {
 			return codec{schema: change.PrimitiveSchema(change.TypeBoolean, opt), convert: func(v any, _ bool) (any, error) {
-					u, err := bitValue(v)
-					return u != 0, err
-				}},
-
-				nil
+				u, err := bitValue(v)
+				return u != 0, err
+			}}, nil
 		}
 		n := int((c.Length + 7) / 8)
 		return codec{schema: change.BitsSchema(int(c.Length), opt), convert: func(v any, _ bool) (any, error) {
-				u, err := bitValue(v)
-				if err != nil {
-					return nil, err
-				}
-				out := make([]byte, n)
-				for i := range out {
-					out[i] = byte(u >> (8 * i))
-				}
-				return out, nil
-			}},
-
-			nil
+			u, err := bitValue(v)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]byte, n)
+			for i := range out {
+				out[i] = byte(u >> (8 * i))
+			}
+			return out, nil
+		}}, nil
 	case "date":
 		s := change.DateSchema(opt)
 		if cfg.timeMode == "connect" {
 			s = change.ConnectDateSchema(opt)
 		}
 		return codec{schema: s, convert: func(v any, _ bool) (any, error) {
-				str, err := textOf(v)
-				if err != nil {
-					return nil, err
-				}
-				days, zero, err := parseDate(str)
-				if zero {
-					return zeroTemporal(c, int32(0))
-				}
-				return days, err
-			}},
-
-			nil
+			str, err := textOf(v)
+			if err != nil {
+				return nil, err
+			}
+			days, zero, err := parseDate(str)
+			if zero {
+				return zeroTemporal(c, int32(0))
+			}
+			return days, err
+		}}, nil
 	case "datetime":
 		var s *change.Schema
 		micros := false
@@ -219,17 +213,15 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 		}}, nil
 	case "timestamp":
 		return codec{schema: change.ZonedTimestampSchema(opt), convert: func(v any, _ bool) (any, error) {
-				us, zero, err := datetimeOf(v)
-				if err != nil {
-					return nil, err
-				}
-				if zero {
-					return zeroTemporal(c, "1970-01-01T00:00:00Z")
-				}
-				return formatZoned(us, c.FSP), nil
-			}},
-
-			nil
+			us, zero, err := datetimeOf(v)
+			if err != nil {
+				return nil, err
+			}
+			if zero {
+				return zeroTemporal(c, "1970-01-01T00:00:00Z")
+			}
+			return formatZoned(us, c.FSP), nil
+		}}, nil
 	case "time":
 		var s *change.Schema
 		micros := false
@@ -242,28 +234,24 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 			s, micros = change.MicroTimeSchema(opt), true
 		}
 		return codec{schema: s, convert: func(v any, _ bool) (any, error) {
-				str, err := textOf(v)
-				if err != nil {
-					return nil, err
-				}
-				us, err := parseTime(str)
-				if err != nil {
-					return nil, err
-				}
-				if micros {
-					return us, nil
-				}
-				return int32(change.FloorDiv(us, 1000)), nil
-			}},
-
-			nil
+			str, err := textOf(v)
+			if err != nil {
+				return nil, err
+			}
+			us, err := parseTime(str)
+			if err != nil {
+				return nil, err
+			}
+			if micros {
+				return us, nil
+			}
+			return int32(change.FloorDiv(us, 1000)), nil
+		}}, nil
 	case "year":
 		return codec{schema: change.YearSchema(opt), convert: func(v any, _ bool) (any, error) {
-				i, err := intValue(v)
-				return int32(i), err
-			}},
-
-			nil
+			i, err := intValue(v)
+			return int32(i), err
+		}}, nil
 	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext":
 		dec := charsetDecoder(c.Charset)
 		return codec{schema: change.PrimitiveSchema(change.TypeString, opt), convert: func(v any, binlog bool) (any, error) {
@@ -287,95 +275,79 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 		}
 		sch, enc := binarySchema(cfg, opt)
 		return codec{schema: sch, convert: func(v any, _ bool) (any, error) {
-				b, err := bytesOf(v)
-				if err != nil {
-					return nil, err
-				}
-				if len(b) < pad {
-					p := make([]byte, pad)
-					copy(p, b)
-					b = p
-				} else {
-					b = append([]byte(nil), b...)
-				}
-				return enc(b), nil
-			}},
-
-			nil
+			b, err := bytesOf(v)
+			if err != nil {
+				return nil, err
+			}
+			if len(b) < pad {
+				p := make([]byte, pad)
+				copy(p, b)
+				b = p
+			} else {
+				b = append([]byte(nil), b...)
+			}
+			return enc(b), nil
+		}}, nil
 	case "enum":
 		vals := c.EnumValues
 		return codec{schema: change.EnumSchema(vals, opt), convert: func(v any, binlog bool) (any, error) {
-				switch x := v.(type) {
-				case []byte:
-					return string(x), nil
-				case string:
-					return x, nil
-				}
-				i, err := intValue(v)
-				if err != nil {
-					return nil, err
-				}
-				if i == 0 {
-					return "", nil
-				}
-				if i < 0 || int(i) > len(vals) {
-					return nil, fmt.Errorf("enum index %d out of range (%d values)", i, len(vals))
-				}
-				return vals[i-1], nil
-			}},
-
-			nil
+			text, i, isText, err := enumValue(v)
+			switch {
+			case err != nil:
+				return nil, err
+			case isText:
+				return text, nil
+			}
+			if i == 0 {
+				return "", nil
+			}
+			if i < 0 || int(i) > len(vals) {
+				return nil, fmt.Errorf("enum index %d out of range (%d values)", i, len(vals))
+			}
+			return vals[i-1], nil
+		}}, nil
 	case "set":
 		vals := c.EnumValues
 		return codec{schema: change.EnumSetSchema(vals, opt), convert: func(v any, binlog bool) (any, error) {
-				switch x := v.(type) {
-				case []byte:
-					return string(x), nil
-				case string:
-					return x, nil
+			text, i, isText, err := enumValue(v)
+			switch {
+			case err != nil:
+				return nil, err
+			case isText:
+				return text, nil
+			}
+			var parts []string
+			for b := 0; b < len(vals) && b < 64; b++ {
+				if uint64(i)&(1<<b) != 0 {
+					parts = append(parts, vals[b])
 				}
-				i, err := intValue(v)
-				if err != nil {
-					return nil, err
-				}
-				var parts []string
-				for b := 0; b < len(vals) && b < 64; b++ {
-					if uint64(i)&(1<<b) != 0 {
-						parts = append(parts, vals[b])
-					}
-				}
-				return strings.Join(parts, ","), nil
-			}},
-
-			nil
+			}
+			return strings.Join(parts, ","), nil
+		}}, nil
 	case "json":
 		return codec{schema: change.JSONSchema(opt), convert: func(v any, _ bool) (any, error) {
-				b, err := bytesOf(v)
-				if err != nil {
-					return nil, err
-				}
-				if len(b) == 0 {
-					return "null", nil
-				}
-				return string(b), nil
-			}},
-
-			nil
+			b, err := bytesOf(v)
+			if err != nil {
+				return nil, err
+			}
+			if len(b) == 0 {
+				return "null", nil
+			}
+			return string(b), nil
+		}}, nil
 	case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection", "geomcollection":
 		sch := change.GeometrySchema()
 		return codec{schema: sch, convert: func(v any, _ bool) (any, error) {
-				b, err := bytesOf(v)
-				if err != nil {
-					return nil, err
-				}
-				if len(b) < 4 {
-					return nil, fmt.Errorf("geometry value of %d bytes", len(b))
-				}
-				srid := int32(binary.LittleEndian.Uint32(b))
-				return &change.Struct{Schema: sch, Values: []any{append([]byte(nil), b[4:]...), srid}}, nil
-			}},
-
-			nil
+			b, err := bytesOf(v)
+			if err != nil {
+				return nil, err
+			}
+			if len(b) < 4 {
+				return nil, fmt.Errorf("geometry value of %d bytes", len(b))
+			}
+			srid := int32(binary.LittleEndian.Uint32(b))
+			return &change.Struct{Schema: sch, Values: []any{append([]byte(nil), b[4:]...), srid}}, nil
+		}}, nil
 	}
 	return codec{}, fmt.Errorf("column %s: type %q has no mapping", c.Name, c.ColumnType)
 }
@@ -779,4 +751,18 @@ func formatZoned(us int64, fsp int) string {
 	}
 	b.WriteByte('Z')
 	return b.String()
+}
+
+// enumValue returns an ENUM or SET value that arrived as text (a
+// snapshot's) as is (isText), or else its number: the binlog's 1-based
+// ENUM index or SET bit set.
+func enumValue(v any) (text string, n int64, isText bool, err error) {
+	switch x := v.(type) {
+	case []byte:
+		return string(x), 0, true, nil
+	case string:
+		return x, 0, true, nil
+	}
+	n, err = intValue(v)
+	return "", n, false, err
 }
