@@ -17,23 +17,7 @@ import (
 // soon as Kafka has their records, and reads every record back: each must
 // hold the bytes it was encoded with.
 func TestSlabsReusedKafka(t *testing.T) {
-	e, err := kafka.StartEmbedded(kafka.EmbeddedOptions{Listen: "127.0.0.1:0", Partitions: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	opts := []kgo.Opt{kgo.SeedBrokers(e.Addr())}
-	admin, err := kgo.NewClient(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	tw, err := kafka.NewTxnWriter(kafka.TxnWriterOptions{ClientOpts: opts, Connector: "slabs", OffsetsTopic: "offsets",
-		Topics: kafka.NewTopics(admin, 1, -1, nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tw.Close()
+	tw, opts := embeddedTxnWriter(t, "slabs")
 	jopts := change.JSONOptions{Schemas: true}
 	s := NewSourceWriter(tw, jopts)
 	evs := benchEvents(t, 4000)
@@ -79,4 +63,29 @@ func TestSlabsReusedKafka(t *testing.T) {
 	if s.pool.get(0) == nil {
 		t.Error("no slab came back to the pool")
 	}
+}
+
+// embeddedTxnWriter starts an embedded broker of one partition and returns
+// a TxnWriter for connector on it, and the client options that reach it;
+// both are closed when tb ends.
+func embeddedTxnWriter(tb testing.TB, connector string) (*kafka.TxnWriter, []kgo.Opt) {
+	tb.Helper()
+	e, err := kafka.StartEmbedded(kafka.EmbeddedOptions{Listen: "127.0.0.1:0", Partitions: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(e.Close)
+	opts := []kgo.Opt{kgo.SeedBrokers(e.Addr())}
+	admin, err := kgo.NewClient(opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(admin.Close)
+	tw, err := kafka.NewTxnWriter(kafka.TxnWriterOptions{ClientOpts: opts, Connector: connector, OffsetsTopic: "offsets",
+		Topics: kafka.NewTopics(admin, 1, -1, nil)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(tw.Close)
+	return tw, opts
 }

@@ -7,11 +7,9 @@ import (
 	"time"
 
 	"github.com/jackc/pglogrepl"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/configs"
-	"github.com/sluice-cdc/sluice/internal/kafka"
 	"github.com/sluice-cdc/sluice/sources/postgres"
 	"github.com/sluice-cdc/sluice/transforms"
 )
@@ -149,23 +147,7 @@ func BenchmarkPipelineKafka(b *testing.B) {
 		chain, envelope bool
 	}{{"none", false, false}, {"chain", true, false}, {"chain-envelope", true, true}} {
 		b.Run(tc.name, func(b *testing.B) {
-			e, err := kafka.StartEmbedded(kafka.EmbeddedOptions{Listen: "127.0.0.1:0", Partitions: 1})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer e.Close()
-			opts := []kgo.Opt{kgo.SeedBrokers(e.Addr())}
-			admin, err := kgo.NewClient(opts...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer admin.Close()
-			tw, err := kafka.NewTxnWriter(kafka.TxnWriterOptions{ClientOpts: opts, Connector: "bench", OffsetsTopic: "offsets",
-				Topics: kafka.NewTopics(admin, 1, -1, nil)})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer tw.Close()
+			tw, _ := embeddedTxnWriter(b, "bench")
 			s := NewSourceWriter(tw, change.JSONOptions{Schemas: true})
 			if tc.chain {
 				s.SetTransform(benchChain(b, tc.envelope).Apply)
