@@ -55,21 +55,6 @@ type column struct {
 	value  any
 }
 
-func structColumns(st *change.Struct) []column {
-	if st == nil || st.Schema == nil {
-		return nil
-	}
-	out := make([]column, 0, len(st.Schema.Fields))
-	for i, f := range st.Schema.Fields {
-		var v any
-		if i < len(st.Values) {
-			v = st.Values[i]
-		}
-		out = append(out, column{f.Name, f.Schema, v})
-	}
-	return out
-}
-
 // plan turns a record into an op, creating or widening its table first.
 func (s *Sink) plan(ctx context.Context, r Record) (op, error) {
 	e := r.Event
@@ -90,7 +75,7 @@ func (s *Sink) plan(ctx context.Context, r Record) (op, error) {
 		if !s.o.DeleteEnabled || s.o.PrimaryKeyMode != PrimaryKeyRecordKey || e.Key == nil {
 			return op{}, nil
 		}
-		return s.planDelete(ctx, topic, nil, s.keyColumns(e.Key))
+		return s.planDelete(ctx, topic, nil, nil, e.Key)
 	case e.Op == change.OpTruncate:
 		t, err := s.lookup(ctx, s.tableID(topic, &e.Source))
 		if err != nil || t == nil {
@@ -101,16 +86,10 @@ func (s *Sink) plan(ctx context.Context, r Record) (op, error) {
 		if !s.o.DeleteEnabled {
 			return op{}, nil
 		}
-		var key []column
-		if s.o.PrimaryKeyMode == PrimaryKeyRecordKey {
-			if e.Key == nil {
-				return op{}, errKeyless(e.Op)
-			}
-			key = s.keyColumns(e.Key)
-		} else {
-			key = s.valueKey(e.Before)
+		if s.o.PrimaryKeyMode == PrimaryKeyRecordKey && e.Key == nil {
+			return op{}, errKeyless(e.Op)
 		}
-		return s.planDelete(ctx, topic, &e.Source, key)
+		return s.planDelete(ctx, topic, &e.Source, e.Before, e.Key)
 	case e.IsRow() || (e.Op == "" && e.After != nil):
 		if e.After == nil {
 			return op{}, dataErrorf("%s event without an after image", e.Op)
@@ -120,63 +99,25 @@ func (s *Sink) plan(ctx context.Context, r Record) (op, error) {
 	return op{}, nil
 }
 
-// keyColumns are the key struct's fields (restricted to primary_key.fields).
-func (s *Sink) keyColumns(key *change.Struct) []column {
-	cols := structColumns(key)
-	if len(s.o.PrimaryKeyFields) == 0 {
-		return cols
-	}
-	out := cols[:0:0]
-	for _, c := range cols {
-		if contains(s.o.PrimaryKeyFields, c.name) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// valueKey picks the primary key fields from a row (record_value mode).
-func (s *Sink) valueKey(row *change.Struct) []column {
-	cols := structColumns(row)
-	if len(s.o.PrimaryKeyFields) == 0 {
-		return cols
-	}
-	out := make([]column, 0, len(s.o.PrimaryKeyFields))
-	for _, name := range s.o.PrimaryKeyFields {
-		for _, c := range cols {
-			if c.name == name {
-				out = append(out, c)
-			}
-		}
-	}
-	return out
-}
-
-func (s *Sink) bindKey(key []column) (names []string, vals []any, id string, err error) {
+// bindKeyFields binds the key fields of sh, from row and key, and returns
+// the bound values and the key's identity within the batch.
+func (s *Sink) bindKeyFields(sh *shape, row, key *change.Struct) ([]any, string, error) {
 	var buf [64]byte
 	kb := buf[:0]
-	for _, c := range key {
-		v, err := s.bindKeyValue(c.name, c.schema, c.value)
-		if err != nil {
-			return nil, nil, "", err
+	vals := make([]any, len(sh.keyCols))
+	for i, r := range sh.keyRefs {
+		name, v := sh.keyCols[i], r.value(row, key)
+		if v == nil {
+			return nil, "", dataErrorf("key field %s is null", name)
 		}
-		names = append(names, c.name)
-		vals = append(vals, v)
-		kb = appendKeyPart(kb, v)
+		nv, err := neutral(sh.keySchemas[i], v)
+		if err != nil {
+			return nil, "", dataErrorf("key field %s: %w", name, err)
+		}
+		vals[i] = s.d.bind(nv)
+		kb = appendKeyPart(kb, vals[i])
 	}
-	return names, vals, string(kb), nil
-}
-
-// bindKeyValue binds the value of key field name.
-func (s *Sink) bindKeyValue(name string, sc *change.Schema, v any) (any, error) {
-	if v == nil {
-		return nil, dataErrorf("key field %s is null", name)
-	}
-	n, err := neutral(sc, v)
-	if err != nil {
-		return nil, dataErrorf("key field %s: %w", name, err)
-	}
-	return s.d.bind(n), nil
+	return vals, string(kb), nil
 }
 
 // appendKeyPart appends a bound key value's identity: its type, and its
@@ -206,19 +147,22 @@ func appendKeyPart(b []byte, v any) []byte {
 	return b
 }
 
-func (s *Sink) planDelete(ctx context.Context, topic string, src *change.Source, key []column) (op, error) {
-	if len(key) == 0 {
+// planDelete deletes the row whose key the shape of row and key picks
+// (primary_key.mode): nothing when it has none.
+func (s *Sink) planDelete(ctx context.Context, topic string, src *change.Source, row, key *change.Struct) (op, error) {
+	sh := s.shapeOf(row, key)
+	if len(sh.keyCols) == 0 {
 		return op{}, nil
 	}
 	t, err := s.lookup(ctx, s.tableID(topic, src))
 	if err != nil || t == nil {
 		return op{}, err // no table: nothing to delete
 	}
-	names, vals, id, err := s.bindKey(key)
+	vals, id, err := s.bindKeyFields(sh, row, key)
 	if err != nil {
 		return op{}, err
 	}
-	return op{kind: opDelete, t: t, keyCols: names, key: vals, keyStr: id}, nil
+	return op{kind: opDelete, t: t, keyCols: sh.keyCols, key: vals, keyStr: id}, nil
 }
 
 func (s *Sink) planUpsert(ctx context.Context, topic string, e *change.Event) (op, error) {
@@ -253,25 +197,20 @@ func (s *Sink) planUpsert(ctx context.Context, topic string, e *change.Event) (o
 		o.vals[i] = s.d.bind(n)
 	}
 	if len(sh.keyCols) > 0 {
-		var buf [64]byte
-		kb := buf[:0]
-		o.keyCols, o.key = sh.keyCols, make([]any, len(sh.keyCols))
-		for i, r := range sh.keyRefs {
-			v, err := s.bindKeyValue(sh.keyCols[i], sh.keySchemas[i], r.value(e.After, e.Key))
-			if err != nil {
-				return op{}, err
-			}
-			o.key[i] = v
-			kb = appendKeyPart(kb, v)
+		var err error
+		o.keyCols = sh.keyCols
+		o.key, o.keyStr, err = s.bindKeyFields(sh, e.After, e.Key)
+		if err != nil {
+			return op{}, err
 		}
-		o.keyStr = string(kb)
 	}
 	return o, nil
 }
 
-// shape is what planUpsert derives from a record's row and key schemas
-// alone: its columns, where each value comes from, and its key. Records of
-// a table share their schemas, so a batch computes it once per table.
+// shape is what planUpsert and planDelete derive from a record's row and
+// key schemas alone: its columns, where each value comes from, and its key
+// (per primary_key.mode and .fields). Records of a table share their
+// schemas, so a batch computes it once per table.
 type shape struct {
 	sig        [2]*change.Schema // row schema, key schema (nil: no key struct)
 	cols       []string          // the row's fields, then key fields missing from it (record_key)
@@ -300,9 +239,13 @@ func (r fieldRef) value(row, key *change.Struct) any {
 	return st.Values[r.i]
 }
 
-// shapeOf returns the shape of records with row and key's schemas.
+// shapeOf returns the shape of records with row and key's schemas (either
+// may be nil: a tombstone has no row).
 func (s *Sink) shapeOf(row, key *change.Struct) *shape {
-	sig := [2]*change.Schema{row.Schema}
+	var sig [2]*change.Schema
+	if row != nil {
+		sig[0] = row.Schema
+	}
 	if key != nil {
 		sig[1] = key.Schema
 	}
@@ -317,8 +260,8 @@ func (s *Sink) shapeOf(row, key *change.Struct) *shape {
 		sh.keyCols, sh.keySchemas, sh.keyRefs = append(sh.keyCols, name), append(sh.keySchemas, sc), append(sh.keyRefs, r)
 	}
 	var rowFields []change.Field
-	if row.Schema != nil {
-		rowFields = row.Schema.Fields
+	if sig[0] != nil {
+		rowFields = sig[0].Fields
 	}
 	for i, f := range rowFields {
 		add(f.Name, f.Schema, fieldRef{i: i})
