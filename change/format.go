@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -50,6 +51,49 @@ func FormatDecimal(unscaled *big.Int, scale int) string {
 		out = "-" + out
 	}
 	return out
+}
+
+// FormatDecimalBytes is FormatDecimal for a Decimal's physical value, its
+// unscaled bytes (big-endian two's complement), without math/big when the
+// value fits in an int64.
+func FormatDecimalBytes(b []byte, scale int) string {
+	if len(b) == 0 || len(b) > 8 || scale < 0 || scale > 18 {
+		return FormatDecimal(DecimalFromBytes(b), scale)
+	}
+	var v int64
+	if b[0]&0x80 != 0 {
+		v = -1 // sign extension
+	}
+	for _, c := range b {
+		v = v<<8 | int64(c)
+	}
+	var u uint64
+	neg := v < 0
+	if neg {
+		u = uint64(-(v + 1)) + 1 // also for math.MinInt64
+	} else {
+		u = uint64(v)
+	}
+	var digits [24]byte
+	d := strconv.AppendUint(digits[:0], u, 10)
+	var out [48]byte
+	o := out[:0]
+	if neg {
+		o = append(o, '-')
+	}
+	if scale == 0 {
+		return string(append(o, d...))
+	}
+	if len(d) <= scale {
+		o = append(o, '0', '.')
+		for i := len(d); i < scale; i++ {
+			o = append(o, '0')
+		}
+		return string(append(o, d...))
+	}
+	o = append(o, d[:len(d)-scale]...)
+	o = append(o, '.')
+	return string(append(o, d[len(d)-scale:]...))
 }
 
 // FormatTimeOfDay writes µs past midnight as HH:MM:SS[.ffffff] (trailing

@@ -96,7 +96,7 @@ func appendValue(dst []byte, s *change.Schema, v any) ([]byte, error) {
 			return nil, fmt.Errorf("decimal: unexpected %T", v)
 		}
 		scale, _ := strconv.Atoi(s.Parameters[change.DecimalScaleParam])
-		return append(dst, change.FormatDecimal(change.DecimalFromBytes(b), scale)...), nil
+		return append(dst, change.FormatDecimalBytes(b, scale)...), nil
 	case change.VariableScaleDecimalName:
 		st, ok := v.(*change.Struct)
 		if !ok {
@@ -109,7 +109,7 @@ func appendValue(dst []byte, s *change.Schema, v any) ([]byte, error) {
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("variable scale decimal: unexpected %v", st.Values)
 		}
-		return append(dst, change.FormatDecimal(change.DecimalFromBytes(b), int(scale))...), nil
+		return append(dst, change.FormatDecimalBytes(b, int(scale))...), nil
 	case change.DateName, change.ConnectDateName:
 		n, ok := change.AsInt64(v)
 		if !ok {

@@ -170,22 +170,6 @@ func TestBulkPaths(t *testing.T) {
 	}
 }
 
-func TestFormatDecimalFast(t *testing.T) {
-	for _, unscaled := range []string{"0", "1", "-1", "5", "-5", "123", "-123", "127", "128", "-128", "-129", "255", "256", "32767", "-32768",
-		"1234567", "-1234567", "9223372036854775807", "-9223372036854775808", "9223372036854775808", "-9223372036854775809", "100000000000000000000"} {
-		for _, scale := range []int{0, 1, 2, 3, 7, 18, 19, 25, -2} {
-			b := dec(unscaled)
-			want := change.FormatDecimal(change.DecimalFromBytes(b), scale)
-			if got := formatDecimal(b, scale); got != want {
-				t.Errorf("formatDecimal(%s, %d) = %q, want %q", unscaled, scale, got, want)
-			}
-		}
-	}
-	if got, want := formatDecimal([]byte{}, 2), change.FormatDecimal(change.DecimalFromBytes(nil), 2); got != want {
-		t.Errorf("empty: %q, want %q", got, want)
-	}
-}
-
 func TestKeyParts(t *testing.T) {
 	a := string(appendKeyPart(appendKeyPart(nil, "a\x00sb"), "c"))
 	b := string(appendKeyPart(appendKeyPart(nil, "a"), "b\x00sc"))

@@ -103,49 +103,6 @@ func kindOf(s *change.Schema) kind {
 	return kStructured
 }
 
-// formatDecimal writes a Decimal's unscaled bytes (big-endian two's
-// complement) at scale in plain notation, as change.FormatDecimal does;
-// without math/big when the value fits in an int64.
-func formatDecimal(b []byte, scale int) string {
-	if len(b) == 0 || len(b) > 8 || scale < 0 || scale > 18 {
-		return change.FormatDecimal(change.DecimalFromBytes(b), scale)
-	}
-	var v int64
-	if b[0]&0x80 != 0 {
-		v = -1 // sign extension
-	}
-	for _, c := range b {
-		v = v<<8 | int64(c)
-	}
-	var u uint64
-	neg := v < 0
-	if neg {
-		u = uint64(-(v + 1)) + 1 // also for math.MinInt64
-	} else {
-		u = uint64(v)
-	}
-	var digits [24]byte
-	d := strconv.AppendUint(digits[:0], u, 10)
-	var out [48]byte
-	o := out[:0]
-	if neg {
-		o = append(o, '-')
-	}
-	if scale == 0 {
-		return string(append(o, d...))
-	}
-	if len(d) <= scale {
-		o = append(o, '0', '.')
-		for i := len(d); i < scale; i++ {
-			o = append(o, '0')
-		}
-		return string(append(o, d...))
-	}
-	o = append(o, d[:len(d)-scale]...)
-	o = append(o, '.')
-	return string(append(o, d[len(d)-scale:]...))
-}
-
 // decimalParams returns a Decimal schema's precision (0 = unknown) and scale.
 func decimalParams(s *change.Schema) (precision, scale int) {
 	scale, _ = strconv.Atoi(s.Parameters[change.DecimalScaleParam])
@@ -166,7 +123,7 @@ func neutral(s *change.Schema, v any) (any, error) {
 			return nil, fmt.Errorf("decimal: unexpected %T", v)
 		}
 		_, scale := decimalParams(s)
-		return decimalText(formatDecimal(b, scale)), nil
+		return decimalText(change.FormatDecimalBytes(b, scale)), nil
 	case kVarDecimal:
 		st, ok := v.(*change.Struct)
 		if !ok {
@@ -179,7 +136,7 @@ func neutral(s *change.Schema, v any) (any, error) {
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("variable scale decimal: unexpected %v", st.Values)
 		}
-		return decimalText(formatDecimal(b, int(scale))), nil
+		return decimalText(change.FormatDecimalBytes(b, int(scale))), nil
 	case kDate:
 		n, ok := change.AsInt64(v)
 		if !ok {
