@@ -158,21 +158,17 @@ func NewTxnWriter(o TxnWriterOptions) (*TxnWriter, error) {
 		}
 	}
 	w.counting = func(r *kgo.Record, err error) {
-		if err != nil {
-			w.promise(r, err)
-			return
+		if err == nil {
+			tp := offsets.TopicPartition{Topic: r.Topic, Partition: r.Partition}
+			w.mu.Lock()
+			if p := w.parts[tp]; p != nil {
+				p.Count++
+			} else {
+				w.parts[tp] = &offsets.Part{Topic: r.Topic, Partition: r.Partition, First: r.Offset, Count: 1}
+			}
+			w.mu.Unlock()
 		}
-		tp := offsets.TopicPartition{Topic: r.Topic, Partition: r.Partition}
-		w.mu.Lock()
-		if p := w.parts[tp]; p != nil {
-			p.Count++
-		} else {
-			w.parts[tp] = &offsets.Part{Topic: r.Topic, Partition: r.Partition, First: r.Offset, Count: 1}
-		}
-		w.mu.Unlock()
-		if w.delivered != nil {
-			w.delivered(r)
-		}
+		w.promise(r, err)
 	}
 	return w, nil
 }
