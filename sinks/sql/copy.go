@@ -137,14 +137,13 @@ func (s *Sink) copyRows(ctx context.Context, tx *txn, table string, cols []strin
 	if err != nil {
 		return 0, err
 	}
-	var q strings.Builder
-	q.WriteString("COPY " + table + " (" + s.columnList(cols) + ") FROM STDIN")
+	q := "COPY " + table + " (" + s.columnList(cols) + ") FROM STDIN"
 	err = tx.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("sql sink: COPY needs a pgx connection, not %T", dc)
 		}
-		_, err := c.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(data), q.String())
+		_, err := c.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(data), q)
 		return err
 	})
 	if err != nil {
