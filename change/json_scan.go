@@ -182,6 +182,11 @@ func (s *scanner) str() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return stringOf(raw, plain)
+}
+
+// stringOf is a raw string's value (unescaped unless plain).
+func stringOf(raw []byte, plain bool) (string, error) {
 	if plain {
 		return string(raw), nil
 	}
@@ -210,11 +215,7 @@ func (s *scanner) internedStr() (string, error) {
 		return "", err
 	}
 	if !plain || len(raw) > 256 {
-		if plain {
-			return string(raw), nil
-		}
-		b, err := unescape(make([]byte, 0, len(raw)), raw)
-		return string(b), err
+		return stringOf(raw, plain)
 	}
 	interned.RLock()
 	v, ok := interned.m[string(raw)]
