@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sluice-cdc/sluice/change"
 )
@@ -73,4 +74,15 @@ func Mode(option, value, def string, allowed ...string) (string, error) {
 		list = strings.Join(allowed[:len(allowed)-1], ", ") + " or " + list
 	}
 	return "", fmt.Errorf("%s %q: want %s", option, value, list)
+}
+
+// SnapshotTs is a snapshot row's processing time (the envelope's ts_ms):
+// when its chunk was read (src.TsUs), as for the rest of the chunk, or
+// else now. One clock read per chunk rather than per row, and the encoder
+// writes the timestamps of a chunk's rows once.
+func SnapshotTs(src change.Source, now func() time.Time) int64 {
+	if src.TsUs != 0 {
+		return src.TsUs
+	}
+	return now().UnixMicro()
 }

@@ -11,6 +11,7 @@ import (
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/sluice-cdc/sluice/change"
+	"github.com/sluice-cdc/sluice/sources"
 )
 
 const connectorName = change.ConnectorMySQL
@@ -290,17 +291,6 @@ func (d *Decoder) AppendRow(dst []change.Event, db, table string, kind Kind, bef
 	return dst, fmt.Errorf("unknown row change kind %d", kind)
 }
 
-// snapshotTs is a snapshot row's processing time (ts_ms): when its chunk
-// was read (src.TsUs), like the rest of the chunk, or else now. One clock
-// read per chunk rather than per row, and the encoder writes the
-// timestamps of a chunk's rows once.
-func snapshotTs(src change.Source, now func() time.Time) int64 {
-	if src.TsUs != 0 {
-		return src.TsUs
-	}
-	return now().UnixMicro()
-}
-
 // ReadRow decodes a snapshot row (text protocol values) into a read event.
 func (d *Decoder) ReadRow(db, table string, vals []any, src change.Source) (change.Event, error) {
 	st, err := d.table(db, table)
@@ -312,7 +302,7 @@ func (d *Decoder) ReadRow(db, table string, vals []any, src change.Source) (chan
 	if err != nil {
 		return change.Event{}, err
 	}
-	return change.Event{Topic: st.topic, Op: change.OpRead, Key: k, RowSchema: st.rowSchema, After: a, Source: src, TsUs: snapshotTs(src, d.opts.Now)}, nil
+	return change.Event{Topic: st.topic, Op: change.OpRead, Key: k, RowSchema: st.rowSchema, After: a, Source: src, TsUs: sources.SnapshotTs(src, d.opts.Now)}, nil
 }
 
 // ReadTextRow is ReadRow for a row as go-mysql's streaming SELECT returns
@@ -330,7 +320,7 @@ func (d *Decoder) ReadTextRow(db, table string, row []gomysql.FieldValue, src ch
 	if err != nil {
 		return change.Event{}, err
 	}
-	return change.Event{Topic: st.topic, Op: change.OpRead, Key: k, RowSchema: st.rowSchema, After: a, Source: src, TsUs: snapshotTs(src, d.opts.Now)}, nil
+	return change.Event{Topic: st.topic, Op: change.OpRead, Key: k, RowSchema: st.rowSchema, After: a, Source: src, TsUs: sources.SnapshotTs(src, d.opts.Now)}, nil
 }
 
 // rowWithKey converts a row image (go-mysql's values: from the binlog, or

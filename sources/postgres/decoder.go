@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pglogrepl"
 
 	"github.com/sluice-cdc/sluice/change"
+	"github.com/sluice-cdc/sluice/sources"
 )
 
 // Column describes one column of a captured table, in relation order.
@@ -668,16 +669,9 @@ func (d *Decoder) ReadRow(relID uint32, values [][]byte, src change.Source) (cha
 		}
 		src.Sequence = d.snapSeq
 	}
-	// Processing time: when the row's fetch was read (src.TsUs), as for
-	// the rest of the fetch; one clock read per fetch, and the encoder
-	// writes a fetch's timestamps once.
-	ts := src.TsUs
-	if ts == 0 {
-		ts = d.opts.Now().UnixMicro()
-	}
 	return change.Event{
 		Topic: t.topic, Op: change.OpRead, Key: t.fillKey(row, key), RowSchema: t.rowSchema,
-		After: row, Source: src, TsUs: ts,
+		After: row, Source: src, TsUs: sources.SnapshotTs(src, d.opts.Now),
 	}, nil
 }
 
