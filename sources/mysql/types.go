@@ -299,7 +299,7 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 				return text, nil
 			}
 			if i == 0 {
-				return "", nil
+				return "", nil // the invalid-value index
 			}
 			if i < 0 || int(i) > len(vals) {
 				return nil, fmt.Errorf("enum index %d out of range (%d values)", i, len(vals))
@@ -373,30 +373,23 @@ func zeroTemporal(c Column, epoch any) (any, error) {
 	return epoch, nil
 }
 
-// intCodec is the codec of an integer column (see intConv).
+// intCodec is the codec of an integer column of the given width; binlog
+// values of unsigned columns arrive as signed values of that width and are
+// brought back into range. out makes the physical value.
 func intCodec(s *change.Schema, c Column, out func(int64) any, bits uint) codec {
-	return codec{schema: s, convert: intConv(c, out, bits), fromInt: func(i int64) any {
+	fromInt := func(i int64) any {
 		if c.Unsigned && i < 0 && bits < 64 {
 			i += 1 << bits
 		}
 		return out(i)
-	}}
-}
-
-// intConv converts an integer of a column of the given width; binlog
-// values of unsigned columns arrive as signed values of that width and are
-// reinterpreted.
-func intConv(c Column, out func(int64) any, bits uint) func(v any, binlog bool) (any, error) {
-	return func(v any, _ bool) (any, error) {
+	}
+	return codec{schema: s, fromInt: fromInt, convert: func(v any, _ bool) (any, error) {
 		i, err := intValue(v)
 		if err != nil {
 			return nil, err
 		}
-		if c.Unsigned && i < 0 && bits < 64 {
-			i += 1 << bits
-		}
-		return out(i), nil
-	}
+		return fromInt(i), nil
+	}}
 }
 
 // unsignedBigintConv converts a BIGINT UNSIGNED value to Decimal bytes
