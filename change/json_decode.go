@@ -33,6 +33,19 @@ type decodedSchema struct {
 	kind   recordKind
 	row    *Schema // kindEnvelope: the schema of before/after
 	raw    string  // the schema block's bytes
+	// source is the last source block decoded under this schema.
+	source atomic.Pointer[sourceMemo]
+}
+
+// sourceMemo is a source block, raw and decoded. The rows of a snapshot
+// chunk carry the same block byte for byte (the chunk's read time, the
+// snapshot's LSN or binlog position), so that a sink's initial load
+// compares a record's block with the last one instead of decoding it
+// (about a tenth of the sink's CPU). A complete JSON value ends where it
+// ends: bytes that start with raw hold that very block.
+type sourceMemo struct {
+	raw []byte
+	src Source
 }
 
 const maxDecodeCache = 4096
@@ -777,7 +790,11 @@ func decodePayload(topic string, key []byte, d *decodedSchema, payload []byte, w
 		}
 		return e, nil
 	case kind == kindEnvelope:
-		if err = s.decodeEnvelope(e, row, d != nil); err == nil {
+		var memo *atomic.Pointer[sourceMemo]
+		if d != nil {
+			memo = &d.source
+		}
+		if err = s.decodeEnvelope(e, row, memo); err == nil {
 			err = s.end()
 		}
 		if err != nil {
@@ -950,7 +967,10 @@ func validOp(op Op) bool {
 	return false
 }
 
-func (s *scanner) decodeEnvelope(e *Event, row *Schema, typed bool) error {
+// decodeEnvelope decodes a row envelope; with a schema block (typed), memo
+// is its source memo, else nil.
+func (s *scanner) decodeEnvelope(e *Event, row *Schema, memo *atomic.Pointer[sourceMemo]) error {
+	typed := memo != nil
 	var ts timestamps
 	err := s.object(func(k []byte) error {
 		var err error
@@ -964,7 +984,7 @@ func (s *scanner) decodeEnvelope(e *Event, row *Schema, typed bool) error {
 				err = fmt.Errorf("after: %w", err)
 			}
 		case "source":
-			if err = s.decodeSource(&e.Source); err != nil {
+			if err = s.decodeSourceMemo(&e.Source, memo); err != nil {
 				err = fmt.Errorf("source: %w", err)
 			}
 		case "transaction":
@@ -1045,6 +1065,25 @@ func (t *timestamps) micros() int64 {
 		return FloorDiv(t.ns, 1000)
 	}
 	return t.ms * 1000
+}
+
+// decodeSourceMemo decodes a source block through memo (nil: none).
+func (s *scanner) decodeSourceMemo(src *Source, memo *atomic.Pointer[sourceMemo]) error {
+	if memo == nil {
+		return s.decodeSource(src)
+	}
+	s.ws()
+	if m := memo.Load(); m != nil && bytes.HasPrefix(s.b[s.i:], m.raw) {
+		*src = m.src
+		s.i += len(m.raw)
+		return nil
+	}
+	start := s.i
+	if err := s.decodeSource(src); err != nil {
+		return err
+	}
+	memo.Store(&sourceMemo{raw: bytes.Clone(s.b[start:s.i]), src: *src})
+	return nil
 }
 
 func (s *scanner) decodeSource(src *Source) error {

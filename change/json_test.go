@@ -853,3 +853,48 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestSourceMemo(t *testing.T) {
+	base := roundTripEvents()[0] // a create with a PostgreSQL source
+	pg := base.Source
+	nextLSN := pg
+	nextLSN.LSN++ // same length, one digit apart
+	later := pg
+	later.TsUs += 1000
+	snap := pg
+	snap.Snapshot, snap.Sequence, snap.TxID = "true", "", 0
+	enc := NewJSONEncoder(JSONOptions{Schemas: true})
+	var last *sourceMemo
+	for i, step := range []struct {
+		src Source
+		id  int64
+		hit bool // the memo of the step before holds this source block
+	}{
+		{pg, 1, false}, {pg, 2, true}, {nextLSN, 3, false}, {nextLSN, 4, true},
+		{later, 5, false}, {pg, 6, false}, {snap, 7, false}, {snap, 8, true}, {pg, 9, false},
+	} {
+		e := *base
+		e.Source = step.src
+		e.Key = &Struct{Schema: base.Key.Schema, Values: []any{step.id}}
+		key, val, err := enc.Encode(&e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DecodeJSON(e.Topic, key, val)
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if got.Source != step.src || got.Key.Values[0] != step.id {
+			t.Fatalf("step %d: decoded source %+v key %v, want %+v key %d", i, got.Source, got.Key.Values, step.src, step.id)
+		}
+		d, _ := splitKnown(val)
+		if d == nil {
+			t.Fatalf("step %d: schema block not recent", i)
+		}
+		m := d.source.Load()
+		if m == nil || (i > 0 && (m == last) != step.hit) {
+			t.Fatalf("step %d: memo %p after %p, want a hit: %v", i, m, last, step.hit)
+		}
+		last = m
+	}
+}
