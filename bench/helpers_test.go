@@ -61,3 +61,21 @@ func TestTargets(t *testing.T) {
 		t.Errorf("RSS 200 MB passed: %s", fat.targets())
 	}
 }
+
+func TestSizesValidate(t *testing.T) {
+	for _, sz := range []sizes{fullSizes, smokeSizes} {
+		if err := sz.validate(); err != nil {
+			t.Errorf("%+v: %v", sz, err)
+		}
+	}
+	bad := fullSizes
+	bad.Changes = 0
+	if err := bad.validate(); err == nil || err.Error() != "-changes 0: must be at least 1" {
+		t.Errorf("-changes 0: %v", err)
+	}
+	bad = fullSizes
+	bad.LatencyFor = 0
+	if err := bad.validate(); err == nil {
+		t.Error("-latency-duration 0 accepted")
+	}
+}

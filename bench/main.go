@@ -57,6 +57,10 @@ func main() {
 		sz = smokeSizes
 		sz.ScenarioFilter = filter
 	}
+	if err := sz.validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 	if *out == "" {
 		*out = "bench/results"
 		if *smoke {
@@ -67,6 +71,26 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// validate rejects sizes a scenario cannot measure (a rate over nothing).
+func (sz sizes) validate() error {
+	for _, f := range []struct {
+		flag string
+		n    int
+	}{
+		{"rows", sz.Rows}, {"changes", sz.Changes}, {"latency-rate", sz.LatencyRate},
+		{"mysql-rows", sz.MySQLRows}, {"mysql-changes", sz.MySQLChanges},
+		{"sink-records", sz.SinkRecords}, {"startup-rows", sz.StartupRows},
+	} {
+		if f.n < 1 {
+			return fmt.Errorf("-%s %d: must be at least 1", f.flag, f.n)
+		}
+	}
+	if sz.LatencyFor <= 0 {
+		return fmt.Errorf("-latency-duration %s: must be positive", sz.LatencyFor)
+	}
+	return nil
 }
 
 func mainErr(sz sizes, out, bin, cpuprofile string) error {
