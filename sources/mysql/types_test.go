@@ -234,3 +234,59 @@ func TestTextValue(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTime(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+	}{
+		{"00:00:00", 0},
+		{"12:34:56", (12*3600 + 34*60 + 56) * 1_000_000},
+		{"838:59:59", (838*3600 + 59*60 + 59) * 1_000_000},
+		{"-838:59:59.000000", -(838*3600 + 59*60 + 59) * 1_000_000},
+		{"-00:00:01.5", -1_500_000},
+		{"01:02:03.", 3_723_000_000},
+		{"01:02:03.1", 3_723_100_000},
+		{"01:02:03.123456", 3_723_123_456},
+		{"01:02:03.1234567", 3_723_123_456}, // a seventh digit is dropped
+		{"1:2:3", 3_723_000_000},
+	} {
+		got, err := parseTime(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("parseTime(%q) = %d, %v; want %d", c.in, got, err, c.want)
+		}
+	}
+	for _, in := range []string{"", "-", "12:34", "12:34:", "12::56", "ab:cd:ef", "12:34:56x", "12:34:56.1x", "12:34:56:78", "+1:00:00", "12345678901:00:00"} {
+		if got, err := parseTime(in); err == nil {
+			t.Errorf("parseTime(%q) = %d, want an error", in, got)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = parseTime("12:34:56.789") }); n != 0 {
+		t.Errorf("parseTime allocates %v times", n)
+	}
+}
+
+func TestParseDatetime(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		zero bool
+	}{
+		{"1970-01-01 00:00:00", 0, false},
+		{"2026-11-25 07:28:56.123456", 1795591736123456, false},
+		{"2026-11-25T07:28:56", 1795591736000000, false},
+		{"2026-11-25", 1795564800000000, false},
+		{"1969-12-31 23:59:59.5", -500_000, false},
+		{"0000-00-00 00:00:00", 0, true},
+	} {
+		got, zero, err := parseDatetime(c.in)
+		if err != nil || got != c.want || zero != c.zero {
+			t.Errorf("parseDatetime(%q) = %d, %v, %v; want %d, %v", c.in, got, zero, err, c.want, c.zero)
+		}
+	}
+	for _, in := range []string{"2026-11-25 7", "2026-11-25 07:28", "2026/11/25 00:00:00"} {
+		if _, _, err := parseDatetime(in); err == nil {
+			t.Errorf("parseDatetime(%q): no error", in)
+		}
+	}
+}
