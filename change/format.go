@@ -113,3 +113,81 @@ func FormatTimeOfDay(us int64) string {
 // AppendJSONString appends s as a JSON string, escaped as the JSON
 // converter escapes; invalid UTF-8 becomes U+FFFD.
 func AppendJSONString(dst []byte, s string) []byte { return appendString(dst, s) }
+
+// AppendZonedTimestamp appends µs since the epoch as
+// io.debezium.time.ZonedTimestamp: the instant in UTC as ISO-8601
+// ("2026-11-25T07:28:56.123Z"), the fraction as AppendClock writes it.
+func AppendZonedTimestamp(dst []byte, us int64, width int) []byte {
+	days := FloorDiv(us, 86_400_000_000)
+	tod := us - days*86_400_000_000
+	y, m, d := CivilFromDays(days)
+	dst = appendYear(dst, y)
+	dst = append(dst, '-')
+	dst = append2(dst, m)
+	dst = append(dst, '-')
+	dst = append2(dst, d)
+	dst = append(dst, 'T')
+	dst = AppendClock(dst, tod, width)
+	return append(dst, 'Z')
+}
+
+// appendYear formats a year as java.time's ISO_LOCAL_DATE does: at least
+// four digits, '+' above 9999, '-' below zero.
+func appendYear(dst []byte, y int64) []byte {
+	switch {
+	case y > 9999:
+		dst = append(dst, '+')
+	case y < 0:
+		dst = append(dst, '-')
+		y = -y
+	}
+	for p := int64(1000); p > 1 && y < p; p /= 10 {
+		dst = append(dst, '0')
+	}
+	return strconv.AppendInt(dst, y, 10)
+}
+
+func append2(dst []byte, v int64) []byte {
+	return append(dst, byte('0'+v/10), byte('0'+v%10))
+}
+
+// AppendClock appends µs past midnight (less than 100 hours) as HH:MM:SS
+// and a fraction: width > 0 writes exactly width digits, width <= 0 the
+// significant digits only (none when zero), as java.time's
+// DateTimeFormatter.ISO_LOCAL_TIME.
+func AppendClock(dst []byte, tod int64, width int) []byte {
+	h := tod / 3_600_000_000
+	mi := tod / 60_000_000 % 60
+	s := tod / 1_000_000 % 60
+	frac := tod % 1_000_000
+	dst = append2(dst, h)
+	dst = append(dst, ':')
+	dst = append2(dst, mi)
+	dst = append(dst, ':')
+	dst = append2(dst, s)
+	var f [6]byte
+	for i := 5; i >= 0; i-- {
+		f[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	if width > 0 {
+		dst = append(dst, '.')
+		for i := 0; i < width; i++ {
+			if i < 6 {
+				dst = append(dst, f[i])
+			} else {
+				dst = append(dst, '0')
+			}
+		}
+		return dst
+	}
+	n := 6
+	for n > 0 && f[n-1] == '0' {
+		n--
+	}
+	if n > 0 {
+		dst = append(dst, '.')
+		dst = append(dst, f[:n]...)
+	}
+	return dst
+}

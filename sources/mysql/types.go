@@ -749,20 +749,11 @@ func parseTime(s string) (int64, error) {
 // ISO-8601 with a 'Z', the fraction with the column's precision digits
 // (none for precision 0).
 func formatZoned(us int64, fsp int) string {
-	days := change.FloorDiv(us, 86_400_000_000)
-	tod := us - days*86_400_000_000
-	y, m, d := change.CivilFromDays(days)
-	secs := tod / 1_000_000
-	frac := tod % 1_000_000
-	var b strings.Builder
-	fmt.Fprintf(&b, "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, secs/3600, secs/60%60, secs%60)
-	if fsp > 0 {
-		f := fmt.Sprintf("%06d", frac)
-		b.WriteByte('.')
-		b.WriteString(f[:min(fsp, 6)])
+	if fsp <= 0 {
+		us = change.FloorDiv(us, 1_000_000) * 1_000_000 // whole seconds: no fraction
 	}
-	b.WriteByte('Z')
-	return b.String()
+	var buf [40]byte
+	return string(change.AppendZonedTimestamp(buf[:0], us, min(fsp, 6)))
 }
 
 // enumValue returns an ENUM or SET value that arrived as text (a

@@ -1511,80 +1511,8 @@ func decodeTimestampTZ(b []byte, width int, a *arena) (any, error) {
 }
 
 func formatZonedTimestamp(us int64, width int, a *arena) string {
-	days := change.FloorDiv(us, microsPerDay)
-	tod := us - days*microsPerDay
-	y, m, d := change.CivilFromDays(days)
-	buf := make([]byte, 0, 48)
-	buf = appendYear(buf, y)
-	buf = append(buf, '-')
-	buf = append2(buf, m)
-	buf = append(buf, '-')
-	buf = append2(buf, d)
-	buf = append(buf, 'T')
-	buf = appendClock(buf, tod, width)
-	buf = append(buf, 'Z')
-	return a.str(buf)
-}
-
-// appendYear formats a year as java.time's ISO_LOCAL_DATE does: at least
-// four digits, '+' above 9999, '-' below zero.
-func appendYear(buf []byte, y int64) []byte {
-	switch {
-	case y > 9999:
-		buf = append(buf, '+')
-	case y < 0:
-		buf = append(buf, '-')
-		y = -y
-	}
-	s := strconv.FormatInt(y, 10)
-	for i := len(s); i < 4; i++ {
-		buf = append(buf, '0')
-	}
-	return append(buf, s...)
-}
-
-func append2(buf []byte, v int64) []byte {
-	return append(buf, byte('0'+v/10), byte('0'+v%10))
-}
-
-// appendClock formats microseconds past midnight as HH:MM:SS and a fraction:
-// width > 0 prints exactly width digits, width <= 0 prints the significant
-// digits only (none when zero), as DateTimeFormatter.ISO_LOCAL_TIME.
-func appendClock(buf []byte, tod int64, width int) []byte {
-	h := tod / (3600 * microsPerSecond)
-	mi := tod / (60 * microsPerSecond) % 60
-	s := tod / microsPerSecond % 60
-	frac := tod % microsPerSecond
-	buf = append2(buf, h)
-	buf = append(buf, ':')
-	buf = append2(buf, mi)
-	buf = append(buf, ':')
-	buf = append2(buf, s)
-	var f [6]byte
-	for i := 5; i >= 0; i-- {
-		f[i] = byte('0' + frac%10)
-		frac /= 10
-	}
-	if width > 0 {
-		buf = append(buf, '.')
-		for i := 0; i < width; i++ {
-			if i < 6 {
-				buf = append(buf, f[i])
-			} else {
-				buf = append(buf, '0')
-			}
-		}
-		return buf
-	}
-	n := 6
-	for n > 0 && f[n-1] == '0' {
-		n--
-	}
-	if n > 0 {
-		buf = append(buf, '.')
-		buf = append(buf, f[:n]...)
-	}
-	return buf
+	var buf [48]byte
+	return a.str(change.AppendZonedTimestamp(buf[:0], us, width))
 }
 
 // decodeTimeTZ is io.debezium.time.ZonedTime: the time moved to UTC,
@@ -1604,10 +1532,8 @@ func decodeTimeTZ(b []byte, a *arena) (any, error) {
 	}
 	utc := us - off*microsPerSecond
 	utc = ((utc % microsPerDay) + microsPerDay) % microsPerDay
-	buf := make([]byte, 0, 24)
-	buf = appendClock(buf, utc, 0)
-	buf = append(buf, 'Z')
-	return a.str(buf), nil
+	var buf [24]byte
+	return a.str(append(change.AppendClock(buf[:0], utc, 0), 'Z')), nil
 }
 
 // ---- interval -------------------------------------------------------------------
