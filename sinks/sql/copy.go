@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/sluice-cdc/sluice/change"
 )
 
 // PostgreSQL's bulk path: COPY ... FROM STDIN in text format, inside the
@@ -97,12 +99,15 @@ func appendCopyValue(b []byte, v any) ([]byte, error) {
 		// An instant in UTC with its offset: a timestamptz column takes
 		// the instant, a timestamp column the UTC wall clock (a zone in
 		// its input is ignored), a date column the date.
-		t := x.UTC()
-		if y := t.Year(); y < 1 || y > 9999 {
+		// Written as "2006-01-02 15:04:05.999999+00" (time.AppendFormat
+		// takes five times as long).
+		if y := x.UTC().Year(); y < 1 || y > 9999 {
 			return nil, errNoCopy
 		}
-		b = t.AppendFormat(b, "2006-01-02 15:04:05.999999")
-		return append(b, "+00"...), nil
+		n := len(b)
+		b = change.AppendZonedTimestamp(b, x.UnixMicro(), 0) // 2006-01-02T15:04:05.999999Z
+		b[n+10] = ' '
+		return append(b[:len(b)-1], "+00"...), nil
 	}
 	return nil, fmt.Errorf("%w: %T", errNoCopy, v)
 }

@@ -26,6 +26,26 @@ func TestCopyText(t *testing.T) {
 	if _, err := copyText(nil, [][]any{{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}); err != errNoCopy {
 		t.Errorf("year 10000: err = %v, want errNoCopy", err)
 	}
+	// Timestamps read as time.Time's layout would write them, whatever
+	// their zone, across the range and with nanoseconds to drop.
+	zone := time.FixedZone("", -(9*3600 + 30*60))
+	for i, tm := range []time.Time{
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 999999, time.UTC),
+		time.Date(1899, 7, 4, 1, 2, 3, 120000000, time.UTC),
+		time.Date(2026, 11, 25, 7, 28, 56, 123456789, zone),
+		time.Date(2026, 11, 25, 7, 28, 56, 100, time.UTC),
+		time.Unix(0, 0),
+	} {
+		want := tm.UTC().Format("2006-01-02 15:04:05.999999") + "+00"
+		if got, err := appendCopyValue(nil, tm); err != nil || string(got) != want {
+			t.Errorf("%d: %v: %q, %v; want %q", i, tm, got, err, want)
+		}
+	}
+	if _, err := appendCopyValue(nil, time.Date(0, 12, 31, 23, 0, 0, 0, time.UTC)); err != errNoCopy {
+		t.Errorf("year 0: err = %v, want errNoCopy", err)
+	}
 }
 
 // TestBulkPaths writes batches large enough for the bulk paths (COPY and
