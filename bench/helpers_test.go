@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"testing"
+	"time"
 )
 
 func TestLatencyStats(t *testing.T) {
@@ -77,5 +78,26 @@ func TestSizesValidate(t *testing.T) {
 	bad.LatencyFor = 0
 	if err := bad.validate(); err == nil {
 		t.Error("-latency-duration 0 accepted")
+	}
+}
+
+func TestNewRunsResult(t *testing.T) {
+	s := time.Second
+	us := []usage{
+		{Elapsed: 3 * s, CPU: 3, PeakRSS: 90 << 20},
+		{Elapsed: 2 * s, CPU: 2.5, PeakRSS: 95 << 20},
+		{Elapsed: 4 * s, CPU: 4, PeakRSS: 80 << 20},
+	}
+	r := newRunsResult("x", 1_000_000, "rows", us, []time.Duration{s, 2 * s, 1500 * time.Millisecond}, "b", 0.5)
+	// Medians: sluice 3 s (its run's CPU), baseline 1.5 s; the highest RSS.
+	if r.SluiceSec != 3 || r.BaselineSec != 1.5 || r.Ratio != 0.5 || r.SluiceCPU != 3 || r.PeakRSS != 95<<20 {
+		t.Errorf("newRunsResult = %+v", r)
+	}
+	if len(r.SluiceRunsSec) != 3 || r.SluiceRunsSec[1] != 2 || len(r.BaselineRunsSec) != 3 || r.Note == "" {
+		t.Errorf("runs not listed: %+v", r)
+	}
+	one := newRunsResult("x", 10, "rows", us[:1], []time.Duration{s}, "b", 0.5)
+	if one.Note != "" || one.SluiceRunsSec != nil || one.SluiceSec != 3 {
+		t.Errorf("a single run: %+v", one)
 	}
 }

@@ -19,19 +19,20 @@ type sizes struct {
 	MySQLChanges   int           // MariaDB streaming backlog transactions
 	SinkRecords    int           // records per sink target
 	StartupRows    int           // table snapshotted to time the first event
+	SnapshotRuns   int           // runs of each snapshot and its baseline (the medians are reported)
 	ScenarioFilter string        // comma-separated scenario groups; empty: all
 }
 
 // fullSizes are the sizes of `make bench` (issue 10).
 var fullSizes = sizes{
 	Rows: 1_000_000, Changes: 200_000, LatencyRate: 5000, LatencyFor: 30 * time.Second,
-	MySQLRows: 1_000_000, MySQLChanges: 200_000, SinkRecords: 1_000_000, StartupRows: 1000,
+	MySQLRows: 1_000_000, MySQLChanges: 200_000, SinkRecords: 1_000_000, StartupRows: 1000, SnapshotRuns: 3,
 }
 
 // smokeSizes run every scenario in seconds (TestSmoke, `go run ./bench -smoke`).
 var smokeSizes = sizes{
 	Rows: 2000, Changes: 600, LatencyRate: 200, LatencyFor: 2 * time.Second,
-	MySQLRows: 2000, MySQLChanges: 600, SinkRecords: 2500, StartupRows: 100,
+	MySQLRows: 2000, MySQLChanges: 600, SinkRecords: 2500, StartupRows: 100, SnapshotRuns: 1,
 }
 
 func main() {
@@ -45,6 +46,7 @@ func main() {
 	flag.IntVar(&sz.MySQLChanges, "mysql-changes", sz.MySQLChanges, "MariaDB streaming: transactions (one insert/update/delete each, round robin) in the backlog")
 	flag.IntVar(&sz.SinkRecords, "sink-records", sz.SinkRecords, "sinks: records in the topic written to each target")
 	flag.IntVar(&sz.StartupRows, "startup-rows", sz.StartupRows, "footprint: rows of the table whose snapshot times process start to first event")
+	flag.IntVar(&sz.SnapshotRuns, "snapshot-runs", sz.SnapshotRuns, "snapshots: runs of sluice and of the baseline, alternating (the median of each is reported)")
 	flag.StringVar(&sz.ScenarioFilter, "only", "", "comma-separated scenario groups to run: pg, latency, mysql, sinks, footprint (default all)")
 	out := flag.String("out", "", "directory for the result files (default bench/results; a temporary directory with -smoke)")
 	bin := flag.String("sluice", "", "sluice binary to measure (default: go build ./cmd/sluice into a temporary directory)")
@@ -81,7 +83,7 @@ func (sz sizes) validate() error {
 	}{
 		{"rows", sz.Rows}, {"changes", sz.Changes}, {"latency-rate", sz.LatencyRate},
 		{"mysql-rows", sz.MySQLRows}, {"mysql-changes", sz.MySQLChanges},
-		{"sink-records", sz.SinkRecords}, {"startup-rows", sz.StartupRows},
+		{"sink-records", sz.SinkRecords}, {"startup-rows", sz.StartupRows}, {"snapshot-runs", sz.SnapshotRuns},
 	} {
 		if f.n < 1 {
 			return fmt.Errorf("-%s %d: must be at least 1", f.flag, f.n)

@@ -54,7 +54,7 @@ func benchMySQLSnapshot(ctx context.Context, e *env) (result, error) {
 	if err := e.my.Exec(ctx, fmt.Sprintf(myOrders, "mysnap", rows)); err != nil {
 		return result{}, fmt.Errorf("create mysnap.orders: %w", err)
 	}
-	logf("MariaDB snapshot of %d rows: the mariadb client, then sluice", rows)
+	logf("MariaDB snapshot of %d rows: the mariadb client, then sluice (%d runs each)", rows, e.sz.SnapshotRuns)
 	client, err := exec.LookPath("mariadb")
 	if err != nil {
 		if client, err = exec.LookPath("mysql"); err != nil {
@@ -66,24 +66,24 @@ func benchMySQLSnapshot(ctx context.Context, e *env) (result, error) {
 		return result{}, fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
 	defer devnull.Close()
-	base, err := timed(func() error {
-		cmd := exec.CommandContext(ctx, client, "--no-defaults", "--protocol=TCP", "-h127.0.0.1", "-P"+strconv.Itoa(e.my.Port()),
-			"-uroot", "--quick", "--batch", "-e", "SELECT * FROM mysnap.orders ORDER BY id")
-		var stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = devnull, &stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("%s: %w: %s", client, err, stderr.String())
-		}
-		return nil
+	base, u, err := alternate(e.sz.SnapshotRuns, func() (time.Duration, error) {
+		return timed(func() error {
+			cmd := exec.CommandContext(ctx, client, "--no-defaults", "--protocol=TCP", "-h127.0.0.1", "-P"+strconv.Itoa(e.my.Port()),
+				"-uroot", "--quick", "--batch", "-e", "SELECT * FROM mysnap.orders ORDER BY id")
+			var stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = devnull, &stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("%s: %w: %s", client, err, stderr.String())
+			}
+			return nil
+		})
+	}, func() (usage, error) {
+		return e.runSluiceAlone(ctx, "mysnap", myTableYAML("mysnap", e.my.DSN(""), "mysnap", "initial_only"), finished)
 	})
 	if err != nil {
 		return result{}, err
 	}
-	u, err := e.runSluiceAlone(ctx, "mysnap", myTableYAML("mysnap", e.my.DSN(""), "mysnap", "initial_only"), finished)
-	if err != nil {
-		return result{}, err
-	}
-	return newResult("MariaDB snapshot", int64(rows), "rows", u, base, "mariadb --quick -e 'SELECT ...' → /dev/null", targetSnapshot), nil
+	return newRunsResult("MariaDB snapshot", int64(rows), "rows", u, base, "mariadb --quick -e 'SELECT ...' → /dev/null", targetSnapshot), nil
 }
 
 // masterStatus is the server's current binlog file and position.

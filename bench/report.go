@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -36,6 +38,10 @@ type result struct {
 	SluiceCPU     float64 `json:"sluice_cpu_seconds"`
 	CPUPerMillion float64 `json:"cpu_seconds_per_million"`
 	PeakRSS       int64   `json:"peak_rss_bytes"`
+	// Scenarios measured several times: every run's seconds, in order
+	// (sluice's and the baseline's runs alternate).
+	SluiceRunsSec   []float64 `json:"sluice_runs_seconds,omitempty"`
+	BaselineRunsSec []float64 `json:"baseline_runs_seconds,omitempty"`
 	// Latency scenario only.
 	Latency *latencyStats `json:"latency,omitempty"`
 	Note    string        `json:"note,omitempty"`
@@ -50,6 +56,30 @@ func newResult(name string, units int64, unit string, u usage, base time.Duratio
 	r.BaselineRate = float64(units) / base.Seconds()
 	r.Ratio = r.SluiceRate / r.BaselineRate
 	r.setUsage(u, units)
+	return r
+}
+
+// newRunsResult is a throughput row from several runs of sluice and of
+// the baseline: the median of each, with the CPU of sluice's median run
+// and the highest peak RSS of all its runs.
+func newRunsResult(name string, units int64, unit string, us []usage, bases []time.Duration, baseline string, minRatio float64) result {
+	byTime := slices.Clone(us)
+	slices.SortFunc(byTime, func(a, b usage) int { return cmp.Compare(a.Elapsed, b.Elapsed) })
+	med := byTime[(len(byTime)-1)/2]
+	for _, u := range us {
+		med.PeakRSS = max(med.PeakRSS, u.PeakRSS)
+	}
+	sorted := slices.Sorted(slices.Values(bases))
+	r := newResult(name, units, unit, med, sorted[(len(sorted)-1)/2], baseline, minRatio)
+	if len(us) > 1 {
+		r.Note = fmt.Sprintf("median of %d runs, alternating with the baseline's", len(us))
+		for _, u := range us {
+			r.SluiceRunsSec = append(r.SluiceRunsSec, u.Elapsed.Seconds())
+		}
+		for _, b := range bases {
+			r.BaselineRunsSec = append(r.BaselineRunsSec, b.Seconds())
+		}
+	}
 	return r
 }
 

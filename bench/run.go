@@ -418,6 +418,25 @@ func logf(format string, args ...any) {
 }
 
 // timed runs fn and returns how long it took.
+// alternate runs baseline and sluice n times each, one after the other,
+// so that a slow spell of the machine falls on both alike.
+func alternate(n int, baseline func() (time.Duration, error), sluice func() (usage, error)) ([]time.Duration, []usage, error) {
+	var bases []time.Duration
+	var us []usage
+	for i := 0; i < n; i++ {
+		b, err := baseline()
+		if err != nil {
+			return nil, nil, err
+		}
+		u, err := sluice()
+		if err != nil {
+			return nil, nil, err
+		}
+		bases, us = append(bases, b), append(us, u)
+	}
+	return bases, us, nil
+}
+
 func timed(fn func() error) (time.Duration, error) {
 	start := time.Now()
 	err := fn()
