@@ -40,6 +40,9 @@
 // `make bench` (go run ./bench) runs everything at full size; flags size
 // each scenario (-rows, -changes, -latency-rate, -latency-duration,
 // -mysql-rows, -mysql-changes, -sink-records) or pick groups (-only pg,sinks).
+// Each snapshot and its baseline run -snapshot-runs times (3; 1 with
+// -smoke), alternating, and the row reports the median of each: a single
+// run of either moved the ratio by a fifth on this machine.
 // -smoke runs tiny sizes in seconds and writes its results to a temporary
 // directory; TestSmoke runs it under `make test`. Results of smoke runs are
 // not to be committed.

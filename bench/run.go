@@ -417,7 +417,6 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench [%5.1fs]: "+format+"\n", append([]any{time.Since(benchStart).Seconds()}, args...)...)
 }
 
-// timed runs fn and returns how long it took.
 // alternate runs baseline and sluice n times each, one after the other,
 // so that a slow spell of the machine falls on both alike.
 func alternate(n int, baseline func() (time.Duration, error), sluice func() (usage, error)) ([]time.Duration, []usage, error) {
@@ -437,6 +436,7 @@ func alternate(n int, baseline func() (time.Duration, error), sluice func() (usa
 	return bases, us, nil
 }
 
+// timed runs fn and returns how long it took.
 func timed(fn func() error) (time.Duration, error) {
 	start := time.Now()
 	err := fn()
