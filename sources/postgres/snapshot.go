@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -165,62 +164,71 @@ func (sr *snapshotReader) readTable(ctx context.Context, t *Table, lastTable boo
 	for i, c := range keyCols {
 		keys[i] = quoteIdent(c.Name)
 	}
-	q := "DECLARE sluice_snapshot NO SCROLL CURSOR FOR SELECT " + strings.Join(cols, ", ") +
-		" FROM " + quoteIdent(t.Schema) + "." + quoteIdent(t.Name)
+	// One SELECT whose rows stream in as they are read (TCP holds the
+	// server back while the pipeline is full), cut into chunks of
+	// snapshot.fetch.size rows here. A cursor fetched in chunks cost the
+	// server twice the CPU per row of this query (1.5 s against 0.7 s a
+	// million rows of the bench table), on a machine the snapshot keeps
+	// busy.
+	q := "SELECT " + strings.Join(cols, ", ") + " FROM " + quoteIdent(t.Schema) + "." + quoteIdent(t.Name)
 	if len(keys) > 0 {
 		q += " ORDER BY " + strings.Join(keys, ", ")
 	}
-	if _, err := sr.tx.Exec(ctx, q); err != nil {
-		return fmt.Errorf("declare cursor: %w", err)
-	}
-	fetch := "FETCH FORWARD " + strconv.Itoa(sr.s.o.SnapshotFetchSize) + " FROM sluice_snapshot"
 	src := change.Source{
 		Snapshot: "true",
 		Schema:   t.Schema,
 		Table:    t.Name,
 		TxID:     sr.xmin,
 		LSN:      int64(sr.lsn),
+		TsUs:     time.Now().UnixMicro(),
 	}
-	for {
-		src.TsUs = time.Now().UnixMicro()
-		n := 0
-		mrr := sr.tx.Conn().PgConn().Exec(ctx, fetch)
+	chunk := sr.s.o.SnapshotFetchSize
+	n := 0 // rows of the current chunk
+	// On an error the query is cancelled (its context), not read to the
+	// end of the table; that closes the connection, and the snapshot
+	// fails anyway.
+	qctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	mrr := sr.tx.Conn().PgConn().Exec(qctx, q)
+	err := func() error {
 		for mrr.NextResult() {
 			rr := mrr.ResultReader()
 			for rr.NextRow() {
 				ev, err := sr.dec.ReadRow(t.RelationID, rr.Values(), src)
 				if err != nil {
-					rr.Close()
-					mrr.Close()
 					return err
 				}
-				n++
 				if err := sr.w.Hold(ctx, ev); err != nil {
-					rr.Close()
-					mrr.Close()
+					return err
+				}
+				if n++; n < chunk {
+					continue
+				}
+				sr.total += int64(n)
+				sr.s.status.addRows(prog, int64(n), false)
+				n = 0
+				src.TsUs = time.Now().UnixMicro()
+				if err := sr.flush(ctx, false); err != nil {
 					return err
 				}
 			}
 			if _, err := rr.Close(); err != nil {
-				mrr.Close()
-				return fmt.Errorf("fetch rows: %w", err)
+				return fmt.Errorf("read rows: %w", err)
 			}
 		}
-		if err := mrr.Close(); err != nil {
-			return fmt.Errorf("fetch rows: %w", err)
-		}
-		sr.total += int64(n)
-		sr.s.status.addRows(prog, int64(n), n < sr.s.o.SnapshotFetchSize)
-		if n < sr.s.o.SnapshotFetchSize {
-			break
-		}
-		if err := sr.flush(ctx, false); err != nil {
-			return err
-		}
+		return nil
+	}()
+	if err != nil {
+		cancel()
 	}
-	if _, err := sr.tx.Exec(ctx, "CLOSE sluice_snapshot"); err != nil {
-		return fmt.Errorf("close cursor: %w", err)
+	if cerr := mrr.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("read rows: %w", cerr)
 	}
+	if err != nil {
+		return err
+	}
+	sr.total += int64(n)
+	sr.s.status.addRows(prog, int64(n), true)
 	if !lastTable {
 		return sr.flush(ctx, false)
 	}
