@@ -19,7 +19,7 @@ type Options struct {
 	Brokers  []string
 	ClientID string
 	// Compression is the produce batches' codec: none, gzip, snappy, lz4
-	// or zstd; "" is snappy (configs' default).
+	// or zstd; "" is lz4 (configs' default).
 	Compression string
 	SASL        SASL
 	TLS         TLS
@@ -67,7 +67,7 @@ func (o Options) ClientOpts() ([]kgo.Opt, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, kgo.ProducerBatchCompression(codec))
+	opts = append(opts, codec)
 	if o.SASL.Mechanism != "" {
 		m, err := o.SASL.mechanism()
 		if err != nil {
@@ -85,21 +85,22 @@ func (o Options) ClientOpts() ([]kgo.Opt, error) {
 	return opts, nil
 }
 
-// compression maps a compression.type name onto its codec.
-func compression(name string) (kgo.CompressionCodec, error) {
+// compression maps a compression.type name onto the producer option that
+// compresses with it: franz-go's codecs, but for lz4 (lz4Compressor).
+func compression(name string) (kgo.Opt, error) {
 	switch strings.ToLower(name) {
 	case "none":
-		return kgo.NoCompression(), nil
+		return kgo.ProducerBatchCompression(kgo.NoCompression()), nil
 	case "gzip":
-		return kgo.GzipCompression(), nil
-	case "", "snappy":
-		return kgo.SnappyCompression(), nil
-	case "lz4":
-		return kgo.Lz4Compression(), nil
+		return kgo.ProducerBatchCompression(kgo.GzipCompression()), nil
+	case "snappy":
+		return kgo.ProducerBatchCompression(kgo.SnappyCompression()), nil
+	case "", "lz4":
+		return kgo.WithCompressor(newLZ4Compressor()), nil
 	case "zstd":
-		return kgo.ZstdCompression(), nil
+		return kgo.ProducerBatchCompression(kgo.ZstdCompression()), nil
 	}
-	return kgo.CompressionCodec{}, fmt.Errorf("kafka: unsupported compression %q (want none, gzip, snappy, lz4 or zstd)", name)
+	return nil, fmt.Errorf("kafka: unsupported compression %q (want none, gzip, snappy, lz4 or zstd)", name)
 }
 
 func (s SASL) mechanism() (sasl.Mechanism, error) {

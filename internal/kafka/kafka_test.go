@@ -125,8 +125,6 @@ func TestEmbeddedBrokerKeepsTopicsAcrossRestart(t *testing.T) {
 	}
 }
 
-// TestSASL: the client options authenticate with SCRAM; a wrong password
-// is an error, not a hang.
 // TestCompression produces and reads back a record with each codec of
 // kafka.compression.
 func TestCompression(t *testing.T) {
@@ -178,6 +176,8 @@ func TestCompression(t *testing.T) {
 	}
 }
 
+// TestSASL: the client options authenticate with SCRAM; a wrong password
+// is an error, not a hang.
 func TestSASL(t *testing.T) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "admin", "pw"))
 	if err != nil {
