@@ -67,7 +67,7 @@ func (o Options) ClientOpts() ([]kgo.Opt, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, codec)
+	opts = append(opts, codec, kgo.WithDecompressor(newLZ4Decompressor()))
 	if o.SASL.Mechanism != "" {
 		m, err := o.SASL.mechanism()
 		if err != nil {

@@ -62,7 +62,123 @@ func lz4RoundTrip(t testing.TB, c *lz4Compressor, src []byte) []byte {
 	if !bytes.Equal(got, src) {
 		t.Fatalf("%d bytes: pierrec/lz4 read back %d different bytes", len(src), len(got))
 	}
+	got, ok := decodeLZ4Frame(out)
+	if !ok || !bytes.Equal(got, src) {
+		t.Fatalf("%d bytes: lz4Decompressor's own decoder: ok %v, %d bytes back", len(src), ok, len(got))
+	}
 	return out
+}
+
+// TestLZ4DescriptorChecksums: the descriptors the decompressor decodes
+// itself are those pierrec/lz4's writer emits for independent blocks of
+// each size without checksums.
+func TestLZ4DescriptorChecksums(t *testing.T) {
+	for i, size := range []lz4.BlockSize{lz4.Block64Kb, lz4.Block256Kb, lz4.Block1Mb, lz4.Block4Mb} {
+		var b bytes.Buffer
+		w := lz4.NewWriter(&b)
+		if err := w.Apply(lz4.BlockSizeOption(size), lz4.ChecksumOption(false)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte("sluice")); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := b.Bytes()[4:7], []byte{0x60, byte(4+i) << 4, lz4DescriptorChecksums[i]}; !bytes.Equal(got, want) {
+			t.Errorf("block size %v: pierrec/lz4 writes the descriptor % x, we take % x", size, got, want)
+		}
+		if blockMax, _ := lz4Frame(b.Bytes()); blockMax != int(size) {
+			t.Errorf("block size %v: lz4Frame says %d", size, blockMax)
+		}
+	}
+}
+
+// TestLZ4Decompressor: frames of independent blocks without checksums
+// (ours, and pierrec/lz4's writer's with any block size, as Java's
+// producer writes them) are decoded by the decompressor itself; frames with
+// checksums, other codecs and corrupt frames go through franz-go's
+// decompressor, which decodes the first and rejects the last.
+func TestLZ4Decompressor(t *testing.T) {
+	d := newLZ4Decompressor()
+	src := changeRecords(300_000)
+	frame := func(opts ...lz4.Option) []byte {
+		var b bytes.Buffer
+		w := lz4.NewWriter(&b)
+		if err := w.Apply(opts...); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(src); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	for _, tc := range []struct {
+		name string
+		z    []byte
+		own  bool
+	}{
+		{"64KB blocks", frame(lz4.BlockSizeOption(lz4.Block64Kb), lz4.ChecksumOption(false)), true},
+		{"4MB blocks", frame(lz4.BlockSizeOption(lz4.Block4Mb), lz4.ChecksumOption(false)), true},
+		{"content checksum", frame(lz4.BlockSizeOption(lz4.Block64Kb)), false},
+		{"block checksums", frame(lz4.BlockSizeOption(lz4.Block64Kb), lz4.ChecksumOption(false), lz4.BlockChecksumOption(true)), false},
+	} {
+		if _, ok := decodeLZ4Frame(tc.z); ok != tc.own {
+			t.Errorf("%s: decoded by the decompressor itself: %v, want %v", tc.name, ok, tc.own)
+		}
+		got, err := d.Decompress(tc.z, kgo.CodecLz4)
+		if err != nil || !bytes.Equal(got, src) {
+			t.Errorf("%s: %d bytes back, %v", tc.name, len(got), err)
+		}
+	}
+	snappy, err := kgo.DefaultCompressor(kgo.SnappyCompression())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	z, _ := snappy.Compress(&buf, src)
+	if got, err := d.Decompress(z, kgo.CodecSnappy); err != nil || !bytes.Equal(got, src) {
+		t.Errorf("snappy: %d bytes back, %v", len(got), err)
+	}
+
+	good := frame(lz4.BlockSizeOption(lz4.Block64Kb), lz4.ChecksumOption(false))
+	for name, z := range map[string][]byte{
+		"cut in a block":      good[:len(good)/2],
+		"no end mark":         good[:len(good)-4],
+		"bytes after":         append(bytes.Clone(good), 1),
+		"block over its max":  append(bytes.Clone(good[:7]), 0x01, 0x00, 0x01, 0x00),
+		"corrupt block":       append(append(bytes.Clone(good[:11]), bytes.Repeat([]byte{0xff}, 64)...), good[75:]...),
+		"descriptor checksum": append(append(bytes.Clone(good[:6]), good[6]^1), good[7:]...),
+	} {
+		if _, ok := decodeLZ4Frame(z); ok {
+			t.Errorf("%s: decoded", name)
+		}
+		if got, err := d.Decompress(z, kgo.CodecLz4); err == nil && bytes.Equal(got, src) {
+			t.Errorf("%s: decompressed to the whole batch", name)
+		}
+	}
+}
+
+// FuzzLZ4Decompressor: whatever bytes arrive, the decompressor does not
+// panic, and what it decodes itself pierrec/lz4's reader decodes the same.
+func FuzzLZ4Decompressor(f *testing.F) {
+	var b bytes.Buffer
+	out, _ := newLZ4Compressor().Compress(&b, changeRecords(20_000))
+	f.Add(bytes.Clone(out))
+	f.Add([]byte{0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82, 0x05, 0x00, 0x00, 0x80, 'h', 'e', 'l', 'l', 'o', 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, z []byte) {
+		got, ok := decodeLZ4Frame(z)
+		if !ok {
+			return
+		}
+		want, err := io.ReadAll(lz4.NewReader(bytes.NewReader(z)))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("decoded %d bytes; pierrec/lz4: %d bytes, %v", len(got), len(want), err)
+		}
+	})
 }
 
 // changeRecords returns about n bytes of records like the bench's
@@ -167,8 +283,9 @@ func BenchmarkLZ4Compressor(b *testing.B) {
 }
 
 // BenchmarkDecompress decompresses a 1 MB batch of change records as
-// sluice's sinks do (franz-go's decompressor), compressed by lz4Compressor
-// (lz4) and by franz-go's snappy codec (snappy).
+// sluice's consumers do (lz4Decompressor) and as franz-go's decompressor
+// does, compressed by lz4Compressor (lz4) and by franz-go's snappy codec
+// (snappy, which lz4Decompressor hands to franz-go's).
 func BenchmarkDecompress(b *testing.B) {
 	src := changeRecords(1_000_012)
 	snappy, err := kgo.DefaultCompressor(kgo.SnappyCompression())
@@ -179,18 +296,19 @@ func BenchmarkDecompress(b *testing.B) {
 		name  string
 		c     kgo.Compressor
 		codec kgo.CompressionCodecType
+		d     kgo.Decompressor
 	}{
-		{"lz4", newLZ4Compressor(), kgo.CodecLz4},
-		{"snappy", snappy, kgo.CodecSnappy},
+		{"lz4", newLZ4Compressor(), kgo.CodecLz4, newLZ4Decompressor()},
+		{"lz4/franz-go", newLZ4Compressor(), kgo.CodecLz4, kgo.DefaultDecompressor()},
+		{"snappy/franz-go", snappy, kgo.CodecSnappy, kgo.DefaultDecompressor()},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var dst bytes.Buffer
 			z, _ := tc.c.Compress(&dst, src)
 			z = bytes.Clone(z)
-			d := kgo.DefaultDecompressor()
 			b.SetBytes(int64(len(src)))
 			for b.Loop() {
-				out, err := d.Decompress(z, tc.codec)
+				out, err := tc.d.Decompress(z, tc.codec)
 				if err != nil || len(out) != len(src) {
 					b.Fatal(err)
 				}
