@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluice-cdc/sluice/internal/kafka"
 	"github.com/sluice-cdc/sluice/internal/runtime"
 )
 
@@ -40,8 +41,12 @@ func TestSQLSinkBacklogMemory(t *testing.T) {
 	must(t, broker.Start())
 	t.Cleanup(func() { _ = broker.Process.Kill(); _ = broker.Wait() })
 
-	// The backlog: rows as the unwrap transform writes them, with schemas.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchMaxBytes(1<<20))
+	// The backlog: rows as the unwrap transform writes them, with schemas,
+	// compressed as sluice's sources compress them (lz4: a fetch
+	// decompresses to many times its size).
+	opts, err := kafka.Options{Brokers: []string{addr}}.ClientOpts()
+	must(t, err)
+	cl, err := kgo.NewClient(append(opts, kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchMaxBytes(1<<20))...)
 	must(t, err)
 	defer cl.Close()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {

@@ -10,8 +10,9 @@
 // offsets table (Elasticsearch), at the offsets committed to the group
 // sluice-<name>, which it then commits after every batch. The sink task
 // fetches and decodes the next batch while the sink writes the current
-// one, and bounds a fetch to a few MiB, so that its memory stays flat
-// however long the backlog.
+// one, and bounds a fetch so that it decompresses to a few MiB whatever
+// the codec (fetchsize.go), so that its memory stays flat however long the
+// backlog.
 //
 // It imports internal/kafka, internal/metrics, internal/pipeline, offsets
 // and change; source and sink packages are wired in by cmd/sluice through

@@ -58,9 +58,6 @@ type SinkOptions struct {
 	// Linger is how long a batch may wait to fill up to BatchSize once its
 	// first record arrived; 0 writes whatever one poll returned.
 	Linger time.Duration
-	// FetchMaxPartitionBytes is the most bytes one fetch returns per
-	// partition; 0 keeps the client's default (1 MiB).
-	FetchMaxPartitionBytes int32
 	// ErrorsTolerance is "none" (a record that cannot be applied stops the
 	// connector) or "all" (it goes to DeadLetterTopic, if set, and the
 	// sink goes on).
@@ -175,14 +172,11 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 			kgo.FetchMaxWait(250*time.Millisecond),
 			kgo.MetadataMinAge(250*time.Millisecond), // start on newly found partitions at once
 		)
-		if o.FetchMaxPartitionBytes > 0 {
-			opts = append(opts, kgo.FetchMaxPartitionBytes(o.FetchMaxPartitionBytes))
-		}
-		// A fetch holds compressed bytes: decompressed and decoded they
-		// are several times as much. Bounding what one fetch returns
-		// over all partitions keeps the sink's memory flat however large
-		// the backlog (a batch larger than this still comes whole).
-		opts = append(opts, kgo.FetchMaxBytes(max(sinkFetchMaxBytes, o.FetchMaxPartitionBytes)))
+		// A fetch is bounded so that it decompresses to a few MB whatever
+		// the codec: the sink's memory stays flat however large the
+		// backlog.
+		sizer := newFetchSizer()
+		opts = append(opts, sizer.opts()...)
 		cl, err := kgo.NewClient(opts...)
 		if err != nil {
 			return fmt.Errorf("kafka consumer: %w", err)
@@ -270,6 +264,9 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 					b.krecs, b.err = poll(gctx, cl, every, o.BatchSize, o.Linger)
 					if b.err != nil {
 						b.fetchErr = true
+					}
+					if sizer.adjust(cl) {
+						log.Debug("fetch bound", "bytes", sizer.bound)
 					}
 				}
 				if gctx.Err() != nil {
@@ -375,9 +372,6 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 		}
 	}
 }
-
-// sinkFetchMaxBytes bounds the bytes of one fetch over all partitions.
-const sinkFetchMaxBytes = 4 << 20
 
 // mergeBatches hands the chunks to the writer on out, joining those that
 // arrive while the writer is busy into batches of at most max records. A
