@@ -236,7 +236,7 @@ func BenchmarkSnapshotRows(b *testing.B) {
 	evs := make([]change.Event, n)
 	decode := func() {
 		for i, r := range rows {
-			ev, err := d.ReadRow(rel, r, src)
+			ev, err := d.ReadRow(rel, r, nil, src)
 			if err != nil {
 				b.Fatal(err)
 			}

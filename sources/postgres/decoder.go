@@ -624,18 +624,39 @@ func (d *Decoder) AppendTruncate(dst []change.Event, m *pglogrepl.TruncateMessag
 	return dst, nil
 }
 
-// ReadRow decodes a snapshot row — the table's columns in order, in text
-// format, nil for NULL — into a read event. src carries the snapshot's
-// position (snapshot marker, ts, LSN, txId, xmin); the decoder fills in
-// version, connector, name, db, schema and table, and the sequence when
-// src has none. The values are copied; the caller may reuse them.
-func (d *Decoder) ReadRow(relID uint32, values [][]byte, src change.Source) (change.Event, error) {
+// SnapshotFormats returns the result format to read each column of a
+// table in for ReadRow: 1 (binary) for the columns whose binary format the
+// decoder reads (fixed-width types, see binary.go), 0 (text) for the rest.
+func (d *Decoder) SnapshotFormats(relID uint32) ([]int16, error) {
+	t, err := d.table(relID)
+	if err != nil {
+		return nil, err
+	}
+	formats := make([]int16, len(t.cols))
+	for i := range t.cols {
+		if t.field[i] >= 0 && t.cols[i].binary != nil {
+			formats[i] = 1
+		}
+	}
+	return formats, nil
+}
+
+// ReadRow decodes a snapshot row — the table's columns in order, nil for
+// NULL, each in the format formats gives (1 binary, 0 text; nil: all
+// text) — into a read event. src carries the snapshot's position
+// (snapshot marker, ts, LSN, txId, xmin); the decoder fills in version,
+// connector, name, db, schema and table, and the sequence when src has
+// none. The values are copied; the caller may reuse them.
+func (d *Decoder) ReadRow(relID uint32, values [][]byte, formats []int16, src change.Source) (change.Event, error) {
 	t, err := d.table(relID)
 	if err != nil {
 		return change.Event{}, err
 	}
 	if len(values) != len(t.cols) {
 		return change.Event{}, fmt.Errorf("%s: snapshot row has %d values, the table has %d columns", t.id, len(values), len(t.cols))
+	}
+	if formats != nil && len(formats) != len(t.cols) {
+		return change.Event{}, fmt.Errorf("%s: snapshot row has %d formats, the table has %d columns", t.id, len(formats), len(t.cols))
 	}
 	total := arenaRowSlack
 	for _, v := range values {
@@ -651,7 +672,12 @@ func (d *Decoder) ReadRow(relID uint32, values [][]byte, src change.Source) (cha
 		if f < 0 {
 			continue
 		}
-		v, err := d.columnValue(t, i, values[i] == nil, values[i], a)
+		var v any
+		if formats != nil && formats[i] == 1 && values[i] != nil {
+			v, err = d.binaryValue(t, i, values[i], a)
+		} else {
+			v, err = d.columnValue(t, i, values[i] == nil, values[i], a)
+		}
 		if err != nil {
 			return change.Event{}, err
 		}
@@ -784,6 +810,24 @@ func (d *Decoder) columnValue(t *tableState, i int, null bool, text []byte, a *a
 		return d.unrepresentable(t, i, err)
 	}
 	return nil, fmt.Errorf("%s.%s (%s): %w: %s", t.id, t.def.Columns[i].Name, typeLabel(t.def.Columns[i]), err, quoteTrunc(text))
+}
+
+// binaryValue is columnValue for a non-NULL value in binary format.
+func (d *Decoder) binaryValue(t *tableState, i int, b []byte, a *arena) (any, error) {
+	c := t.def.Columns[i]
+	dec := t.cols[i].binary
+	if dec == nil {
+		return nil, fmt.Errorf("%s.%s (%s): binary format not read for this type", t.id, c.Name, typeLabel(c))
+	}
+	v, err := dec(b, a)
+	if err == nil {
+		return v, nil
+	}
+	var ce *conversionError
+	if errors.As(err, &ce) {
+		return d.unrepresentable(t, i, err)
+	}
+	return nil, fmt.Errorf("%s.%s (%s): %w: binary % x", t.id, c.Name, typeLabel(c), err, b[:min(len(b), 16)])
 }
 
 func (d *Decoder) toastValue(t *tableState, i int) (any, error) {

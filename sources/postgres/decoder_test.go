@@ -769,7 +769,7 @@ func TestReadRow(t *testing.T) {
 	}
 	vals[4] = nil
 	src := change.Source{Snapshot: "true", TsUs: 123, LSN: 0x900, TxID: 42}
-	ev, err := d.ReadRow(relCustomers, vals, src)
+	ev, err := d.ReadRow(relCustomers, vals, nil, src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -790,10 +790,10 @@ func TestReadRow(t *testing.T) {
 	if ev.Source != want {
 		t.Errorf("source\n got %+v\nwant %+v", ev.Source, want)
 	}
-	if _, err := d.ReadRow(relCustomers, vals[:3], src); err == nil {
+	if _, err := d.ReadRow(relCustomers, vals[:3], nil, src); err == nil {
 		t.Error("short row: no error")
 	}
-	if _, err := d.ReadRow(4711, vals, src); err == nil {
+	if _, err := d.ReadRow(4711, vals, nil, src); err == nil {
 		t.Error("unknown relation: no error")
 	}
 }

@@ -184,36 +184,40 @@ func (sr *snapshotReader) readTable(ctx context.Context, t *Table, lastTable boo
 	}
 	chunk := sr.s.o.SnapshotFetchSize
 	n := 0 // rows of the current chunk
+	// Fixed-width columns come in binary format (binary.go).
+	formats, err := sr.dec.SnapshotFormats(t.RelationID)
+	if err != nil {
+		return err
+	}
 	// On an error the query is cancelled (its context), not read to the
 	// end of the table; that closes the connection, and the snapshot
 	// fails anyway.
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	mrr := sr.tx.Conn().PgConn().Exec(qctx, q)
-	err := func() error {
-		for mrr.NextResult() {
-			rr := mrr.ResultReader()
-			for rr.NextRow() {
-				ev, err := sr.dec.ReadRow(t.RelationID, rr.Values(), src)
-				if err != nil {
-					return err
-				}
-				if err := sr.w.Hold(ctx, ev); err != nil {
-					return err
-				}
-				if n++; n < chunk {
-					continue
-				}
-				sr.total += int64(n)
-				sr.s.status.addRows(prog, int64(n), false)
-				n = 0
-				src.TsUs = time.Now().UnixMicro()
-				if err := sr.flush(ctx, false); err != nil {
-					return err
-				}
+	rr := sr.tx.Conn().PgConn().ExecParams(qctx, q, nil, nil, nil, formats)
+	// The formats the server sends (those asked for).
+	got := make([]int16, 0, len(formats))
+	for _, fd := range rr.FieldDescriptions() {
+		got = append(got, fd.Format)
+	}
+	err = func() error {
+		for rr.NextRow() {
+			ev, err := sr.dec.ReadRow(t.RelationID, rr.Values(), got, src)
+			if err != nil {
+				return err
 			}
-			if _, err := rr.Close(); err != nil {
-				return fmt.Errorf("read rows: %w", err)
+			if err := sr.w.Hold(ctx, ev); err != nil {
+				return err
+			}
+			if n++; n < chunk {
+				continue
+			}
+			sr.total += int64(n)
+			sr.s.status.addRows(prog, int64(n), false)
+			n = 0
+			src.TsUs = time.Now().UnixMicro()
+			if err := sr.flush(ctx, false); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -221,7 +225,7 @@ func (sr *snapshotReader) readTable(ctx context.Context, t *Table, lastTable boo
 	if err != nil {
 		cancel()
 	}
-	if cerr := mrr.Close(); err == nil && cerr != nil {
+	if _, cerr := rr.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("read rows: %w", cerr)
 	}
 	if err != nil {

@@ -361,6 +361,9 @@ var errMalformed = errors.New("malformed value")
 type codec struct {
 	schema *change.Schema // nil: Debezium leaves the column out
 	decode decodeFunc
+	// binary decodes the column's binary format (see binary.go); nil when
+	// the snapshot reads the column as text.
+	binary decodeFunc
 	// fallback is the value of SQL NULL in a required column: the schema
 	// default, or Debezium's zero value for the type (see
 	// JdbcValueConverters.convertValue). It matters for key-only old tuples
@@ -444,6 +447,7 @@ func compileColumn(c Column, cfg *config) (codec, error) {
 	if err != nil || cd.schema == nil {
 		return cd, err
 	}
+	cd.binary = binaryDecoder(k, c, cfg)
 	if c.Nullable {
 		cd.schema.Optional = true
 	}
