@@ -74,13 +74,13 @@ func binaryDecoder(k kind, c Column, cfg *config) decodeFunc {
 	case kindTimestampTZ:
 		width := timePrecision(c.Typmod)
 		return func(b []byte, a *arena) (any, error) {
-			v, err := binInt(b, 8)
+			v, inf, err := binInfinite(b, 8)
 			switch {
 			case err != nil:
 				return nil, err
-			case v == math.MaxInt64:
-				return "infinity", nil
-			case v == math.MinInt64:
+			case inf > 0:
+				return "infinity", nil // as the text decoder leaves it
+			case inf < 0:
 				return "-infinity", nil
 			}
 			us, err := fromPGEpoch(v)
@@ -112,16 +112,35 @@ func fromPGEpoch(us int64) (int64, error) {
 	return mulAdd(pgEpochDays, microsPerDay, us)
 }
 
+// binInfinite reads a date (n 4) or a timestamp (n 8); inf is +1 or -1 for
+// PostgreSQL's infinity and -infinity (the type's extreme values).
+func binInfinite(b []byte, n int) (v int64, inf int, err error) {
+	if v, err = binInt(b, n); err != nil {
+		return 0, 0, err
+	}
+	hi := int64(math.MaxInt64)
+	if n == 4 {
+		hi = math.MaxInt32
+	}
+	switch v {
+	case hi:
+		return v, 1, nil
+	case -hi - 1:
+		return v, -1, nil
+	}
+	return v, 0, nil
+}
+
 // binTimestamp is a timestamp's microseconds since 1970-01-01, with
 // infinity as the text decoder has it.
 func binTimestamp(b []byte) (int64, error) {
-	v, err := binInt(b, 8)
+	v, inf, err := binInfinite(b, 8)
 	switch {
 	case err != nil:
 		return 0, err
-	case v == math.MaxInt64:
+	case inf > 0:
 		return timestampPosInfinityMicros, nil
-	case v == math.MinInt64:
+	case inf < 0:
 		return timestampNegInfinityMicros, nil
 	}
 	return fromPGEpoch(v)
@@ -140,13 +159,13 @@ func binTime(b []byte) (int64, error) {
 }
 
 func decodeDateBinary(b []byte, _ *arena) (any, error) {
-	v, err := binInt(b, 4)
+	v, inf, err := binInfinite(b, 4)
 	switch {
 	case err != nil:
 		return nil, err
-	case v == math.MaxInt32:
+	case inf > 0:
 		return datePosInfinityDays, nil
-	case v == math.MinInt32:
+	case inf < 0:
 		return dateNegInfinityDays, nil
 	}
 	days := v + pgEpochDays
