@@ -20,8 +20,9 @@ import (
 // in days since 1970-01-01.
 const pgEpochDays = 10957
 
-// binaryDecoder returns the binary-format decoder of a column of kind k
-// whose text decoder is text, or nil when the column is read as text.
+// binaryDecoder returns the binary-format decoder of a column of kind k,
+// giving the values its text decoder gives, or nil when the column is read
+// as text.
 func binaryDecoder(k kind, c Column, cfg *config) decodeFunc {
 	switch k {
 	case kindInt16:
@@ -56,7 +57,7 @@ func binaryDecoder(k kind, c Column, cfg *config) decodeFunc {
 	case kindDate:
 		return decodeDateBinary
 	case kindTime:
-		if cfg.timeMode == "connect" || (cfg.timeMode == "adaptive" && timePrecision(c.Typmod) <= 3) {
+		if timeInMillis(c, cfg) {
 			return func(b []byte, _ *arena) (any, error) {
 				us, err := binTime(b)
 				return int32(us / 1000), err
@@ -64,7 +65,7 @@ func binaryDecoder(k kind, c Column, cfg *config) decodeFunc {
 		}
 		return func(b []byte, _ *arena) (any, error) { return binTime(b) }
 	case kindTimestamp:
-		if cfg.timeMode == "connect" || timePrecision(c.Typmod) <= 3 {
+		if timestampInMillis(c, cfg) {
 			return func(b []byte, _ *arena) (any, error) {
 				us, err := binTimestamp(b)
 				return change.FloorDiv(us, 1000), err

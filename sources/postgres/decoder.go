@@ -802,24 +802,24 @@ func (d *Decoder) columnValue(t *tableState, i int, null bool, text []byte, a *a
 		return cd.fallback, nil
 	}
 	v, err := cd.decode(text, a)
-	if err == nil {
-		return v, nil
-	}
-	var ce *conversionError
-	if errors.As(err, &ce) {
-		return d.unrepresentable(t, i, err)
-	}
-	return nil, fmt.Errorf("%s.%s (%s): %w: %s", t.id, t.def.Columns[i].Name, typeLabel(t.def.Columns[i]), err, quoteTrunc(text))
+	return d.decoded(t, i, v, err, text, false)
 }
 
 // binaryValue is columnValue for a non-NULL value in binary format.
 func (d *Decoder) binaryValue(t *tableState, i int, b []byte, a *arena) (any, error) {
-	c := t.def.Columns[i]
 	dec := t.cols[i].binary
 	if dec == nil {
+		c := t.def.Columns[i]
 		return nil, fmt.Errorf("%s.%s (%s): binary format not read for this type", t.id, c.Name, typeLabel(c))
 	}
 	v, err := dec(b, a)
+	return d.decoded(t, i, v, err, b, true)
+}
+
+// decoded applies the outcome of decoding raw (binary or text) in column
+// i: the value, Debezium's warn mode for a value the type cannot
+// represent, or an error naming the column and quoting raw.
+func (d *Decoder) decoded(t *tableState, i int, v any, err error, raw []byte, binary bool) (any, error) {
 	if err == nil {
 		return v, nil
 	}
@@ -827,7 +827,11 @@ func (d *Decoder) binaryValue(t *tableState, i int, b []byte, a *arena) (any, er
 	if errors.As(err, &ce) {
 		return d.unrepresentable(t, i, err)
 	}
-	return nil, fmt.Errorf("%s.%s (%s): %w: binary % x", t.id, c.Name, typeLabel(c), err, b[:min(len(b), 16)])
+	c := t.def.Columns[i]
+	if binary {
+		return nil, fmt.Errorf("%s.%s (%s): %w: binary % x", t.id, c.Name, typeLabel(c), err, raw[:min(len(raw), 16)])
+	}
+	return nil, fmt.Errorf("%s.%s (%s): %w: %s", t.id, c.Name, typeLabel(c), err, quoteTrunc(raw))
 }
 
 func (d *Decoder) toastValue(t *tableState, i int) (any, error) {

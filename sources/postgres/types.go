@@ -531,11 +531,10 @@ func compileKind(c Column, k kind, cfg *config) (codec, error) {
 		}
 		return codec{schema: s, decode: decodeDate, fallback: int32(0), toastErr: noToast}, nil
 	case kindTime:
-		p := timePrecision(c.Typmod)
 		switch {
 		case cfg.timeMode == "connect":
 			return codec{schema: change.ConnectTimeSchema(false), decode: decodeTimeMillis, fallback: int32(0), toastErr: noToast}, nil
-		case cfg.timeMode == "adaptive" && p <= 3:
+		case timeInMillis(c, cfg):
 			return codec{schema: change.TimeSchema(false), decode: decodeTimeMillis, fallback: int32(0), toastErr: noToast}, nil
 		default:
 			return codec{schema: change.MicroTimeSchema(false), decode: decodeTimeMicros, fallback: int64(0), toastErr: noToast}, nil
@@ -543,11 +542,10 @@ func compileKind(c Column, k kind, cfg *config) (codec, error) {
 	case kindTimeTZ:
 		return codec{schema: change.ZonedTimeSchema(false), decode: decodeTimeTZ, fallback: "00:00:00Z", toastErr: noToast}, nil
 	case kindTimestamp:
-		p := timePrecision(c.Typmod)
 		switch {
 		case cfg.timeMode == "connect":
 			return codec{schema: change.ConnectTimestampSchema(false), decode: decodeTimestampMillis, fallback: int64(0), toastErr: noToast}, nil
-		case p <= 3:
+		case timestampInMillis(c, cfg):
 			return codec{schema: change.TimestampSchema(false), decode: decodeTimestampMillis, fallback: int64(0), toastErr: noToast}, nil
 		default:
 			return codec{schema: change.MicroTimestampSchema(false), decode: decodeTimestampMicros, fallback: int64(0), toastErr: noToast}, nil
@@ -597,6 +595,20 @@ func timePrecision(typmod int32) int {
 		return 6
 	}
 	return int(typmod)
+}
+
+// timeInMillis reports whether a time column's values are milliseconds
+// (int32: time.precision.mode connect, or adaptive with a precision of 3
+// or less) rather than microseconds (int64).
+func timeInMillis(c Column, cfg *config) bool {
+	return cfg.timeMode == "connect" || cfg.timeMode == "adaptive" && timePrecision(c.Typmod) <= 3
+}
+
+// timestampInMillis reports whether a timestamp column's values are
+// milliseconds (connect mode, or a precision of 3 or less) rather than
+// microseconds.
+func timestampInMillis(c Column, cfg *config) bool {
+	return cfg.timeMode == "connect" || timePrecision(c.Typmod) <= 3
 }
 
 // numericTypmod splits a numeric atttypmod into precision and scale; ok is
