@@ -22,20 +22,27 @@ import (
 // TestLZ4FrameHeader: the frame descriptor is the one pierrec/lz4's frame
 // writer emits for independent 1 MB blocks without checksums.
 func TestLZ4FrameHeader(t *testing.T) {
+	z := pierrecFrame(t, []byte("sluice"), lz4.BlockSizeOption(lz4.Block1Mb), lz4.ChecksumOption(false))
+	if got := z[:len(lz4FrameHeader)]; !bytes.Equal(got, lz4FrameHeader[:]) {
+		t.Errorf("pierrec/lz4 writes the header % x, we write % x", got, lz4FrameHeader)
+	}
+}
+
+// pierrecFrame is src compressed by pierrec/lz4's frame writer with opts.
+func pierrecFrame(t testing.TB, src []byte, opts ...lz4.Option) []byte {
+	t.Helper()
 	var b bytes.Buffer
 	w := lz4.NewWriter(&b)
-	if err := w.Apply(lz4.BlockSizeOption(lz4.Block1Mb), lz4.ChecksumOption(false)); err != nil {
+	if err := w.Apply(opts...); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Write([]byte("sluice")); err != nil {
+	if _, err := w.Write(src); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := b.Bytes()[:len(lz4FrameHeader)]; !bytes.Equal(got, lz4FrameHeader[:]) {
-		t.Errorf("pierrec/lz4 writes the header % x, we write % x", got, lz4FrameHeader)
-	}
+	return b.Bytes()
 }
 
 // lz4RoundTrip compresses src and checks that both franz-go's
@@ -74,21 +81,11 @@ func lz4RoundTrip(t testing.TB, c *lz4Compressor, src []byte) []byte {
 // each size without checksums.
 func TestLZ4DescriptorChecksums(t *testing.T) {
 	for i, size := range []lz4.BlockSize{lz4.Block64Kb, lz4.Block256Kb, lz4.Block1Mb, lz4.Block4Mb} {
-		var b bytes.Buffer
-		w := lz4.NewWriter(&b)
-		if err := w.Apply(lz4.BlockSizeOption(size), lz4.ChecksumOption(false)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write([]byte("sluice")); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if got, want := b.Bytes()[4:7], []byte{0x60, byte(4+i) << 4, lz4DescriptorChecksums[i]}; !bytes.Equal(got, want) {
+		z := pierrecFrame(t, []byte("sluice"), lz4.BlockSizeOption(size), lz4.ChecksumOption(false))
+		if got, want := z[4:7], []byte{0x60, byte(4+i) << 4, lz4DescriptorChecksums[i]}; !bytes.Equal(got, want) {
 			t.Errorf("block size %v: pierrec/lz4 writes the descriptor % x, we take % x", size, got, want)
 		}
-		if blockMax, _ := lz4Frame(b.Bytes()); blockMax != int(size) {
+		if blockMax, _ := lz4Frame(z); blockMax != int(size) {
 			t.Errorf("block size %v: lz4Frame says %d", size, blockMax)
 		}
 	}
@@ -102,20 +99,7 @@ func TestLZ4DescriptorChecksums(t *testing.T) {
 func TestLZ4Decompressor(t *testing.T) {
 	d := newLZ4Decompressor()
 	src := changeRecords(300_000)
-	frame := func(opts ...lz4.Option) []byte {
-		var b bytes.Buffer
-		w := lz4.NewWriter(&b)
-		if err := w.Apply(opts...); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(src); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return b.Bytes()
-	}
+	frame := func(opts ...lz4.Option) []byte { return pierrecFrame(t, src, opts...) }
 	for _, tc := range []struct {
 		name string
 		z    []byte
