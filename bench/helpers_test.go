@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"testing"
 	"time"
@@ -99,5 +100,42 @@ func TestNewRunsResult(t *testing.T) {
 	one := newRunsResult("x", 10, "rows", us[:1], []time.Duration{s}, "b", 0.5)
 	if one.Note != "" || one.SluiceRunsSec != nil || one.SluiceSec != 3 {
 		t.Errorf("a single run: %+v", one)
+	}
+}
+
+func TestDecodeLatencyValue(t *testing.T) {
+	schema := `{"type":"struct","fields":[{"type":"struct","fields":[{"type":"int64","optional":false,"field":"ts_us"}],"optional":true,"name":"lat.public.orders.Value","field":"after"}],"name":"lat.public.orders.Envelope"}`
+	for _, tc := range []struct {
+		value       string
+		wantUs      int64
+		wantWritten bool
+	}{
+		{`{"schema":` + schema + `,"payload":{"before":null,"after":{"id":1,"ts_us":1700000000123456},"source":{"ts_ms":1700000000124,"ts_us":1700000000124000},"op":"c"}}`, 1700000000123456, true},
+		{`{"schema":` + schema + `,"payload":{"before":{"id":1,"ts_us":5},"after":null,"source":{"ts_ms":1700000000124,"ts_us":1700000000124999},"op":"d"}}`, 1700000000124999, true},
+		{`{"schema":` + schema + `,"payload":{"before":null,"after":null,"source":{"ts_ms":1700000000124},"op":"d"}}`, 1700000000124000, true},
+		// No schema block: the whole record is decoded.
+		{`{"payload":{"after":{"ts_us":42},"source":{}}}`, 42, true},
+		{`{"schema":` + schema + `,"payload":{"before":null,"after":null,"source":{},"op":"t"}}`, 0, false},
+	} {
+		v, err := decodeLatencyValue([]byte(tc.value))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.value, err)
+		}
+		at, ok := v.writtenAt()
+		if ok != tc.wantWritten || (ok && at.UnixMicro() != tc.wantUs) {
+			t.Errorf("%s: written at %d (%v), want %d (%v)", tc.value, at.UnixMicro(), ok, tc.wantUs, tc.wantWritten)
+		}
+		var full struct {
+			Payload latencyValue `json:"payload"`
+		}
+		if err := json.Unmarshal([]byte(tc.value), &full); err != nil {
+			t.Fatal(err)
+		}
+		if fat, fok := full.Payload.writtenAt(); fok != ok || !fat.Equal(at) {
+			t.Errorf("%s: the payload alone gives %v (%v), the whole record %v (%v)", tc.value, at, ok, fat, fok)
+		}
+	}
+	if _, err := decodeLatencyValue([]byte(`{"schema":{},"payload":{"after":`)); err == nil {
+		t.Error("a cut record decoded without an error")
 	}
 }
