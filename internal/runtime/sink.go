@@ -190,6 +190,13 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 				return err
 			}
 		}
+		// With the target holding the offsets, the group only mirrors
+		// them, in the background.
+		var mirror *groupMirror
+		if !groupOffsets {
+			mirror = startGroupMirror(adm, group, log)
+			defer mirror.stop()
+		}
 		pos := &positions{m: stored}
 		status.pos.Store(pos)
 		assigned := map[string]map[int32]bool{}
@@ -365,16 +372,16 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 				if err != nil {
 					return fmt.Errorf("sink %s: %w", o.Name, err)
 				}
-			} else if err := commitGroup(ctx, adm, group, krecs); err != nil && ctx.Err() == nil {
-				// For monitoring only: the target's offsets table is the truth.
-				log.Debug("commit group offsets (monitoring only)", "group", group, "err", err)
+			} else {
+				mirror.add(krecs)
 			}
 		}
 	}
 }
 
 // mergeBatches hands the chunks to the writer on out, joining those that
-// arrive while the writer is busy into batches of at most max records. A
+// arrive while the writer is busy into batches of at most max records
+// (the last chunk split where the batch is full). A
 // chunk holding an error is handed over on its own, after what came
 // before it.
 func mergeBatches(ctx context.Context, in <-chan fetched, out chan<- fetched, max int) error {
@@ -384,9 +391,17 @@ func mergeBatches(ctx context.Context, in <-chan fetched, out chan<- fetched, ma
 			switch {
 			case cur == nil:
 				cur, pending = pending, nil
-			case cur.err == nil && pending.err == nil && len(cur.krecs)+len(pending.krecs) <= max:
-				cur.merge(pending)
-				pending = nil
+			case cur.err == nil && pending.err == nil && len(cur.krecs) < max:
+				// Fill the batch, splitting the chunk if it does not
+				// fit: a poll's remainder left on its own made a backlog
+				// go in batches of ~60% of max on average.
+				if room := max - len(cur.krecs); len(pending.krecs) > room {
+					head := pending.cut(room)
+					cur.merge(&head)
+				} else {
+					cur.merge(pending)
+					pending = nil
+				}
 			}
 		}
 		recv, send := in, out
@@ -426,6 +441,23 @@ func (b *fetched) merge(c *fetched) {
 	for _, f := range c.failed {
 		b.failed = append(b.failed, failedRecord{n + f.i, f.err})
 	}
+}
+
+// cut removes b's first n records and returns them as a chunk of their
+// own.
+func (b *fetched) cut(n int) fetched {
+	head := fetched{krecs: b.krecs[:n:n], recs: b.recs[:n:n]}
+	b.krecs, b.recs = b.krecs[n:], b.recs[n:]
+	var rest []failedRecord
+	for _, f := range b.failed {
+		if f.i < n {
+			head.failed = append(head.failed, f)
+		} else {
+			rest = append(rest, failedRecord{f.i - n, f.err})
+		}
+	}
+	b.failed = rest
+	return head
 }
 
 // fetched is a polled batch, decoded (and transformed) ahead of the writer.

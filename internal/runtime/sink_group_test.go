@@ -112,3 +112,90 @@ func TestSinkTaskGroupOffsets(t *testing.T) {
 		t.Errorf("second run: %d writes, want 1 lingering batch", w.writes)
 	}
 }
+
+// storingWriter stores its own offsets (like the SQL sink's table); the
+// group only mirrors them.
+type storingWriter struct{ groupWriter }
+
+func (w *storingWriter) Positions(context.Context) (map[string]map[int32]int64, error) {
+	return map[string]map[int32]int64{}, nil
+}
+
+// TestSinkTaskGroupMirror: with the target storing the offsets, the task
+// mirrors them to the group sluice-<name> in the background: the group
+// follows the batches while the sink runs, and holds the last batch's
+// offsets once the task stops, even when it stops right after the batch.
+func TestSinkTaskGroupMirror(t *testing.T) {
+	e, err := kafka.StartEmbedded(kafka.EmbeddedOptions{Listen: "127.0.0.1:0", Partitions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	opts := []kgo.Opt{kgo.SeedBrokers(e.Addr())}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	env := KafkaEnv{ClientOpts: opts, Topics: kafka.NewTopics(cl, 1, -1, nil), Admin: cl}
+	ctx := context.Background()
+	if err := env.Topics.Ensure(ctx, nil, "m.t"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 25 {
+		r := &kgo.Record{Topic: "m.t", Key: []byte(fmt.Sprintf(`{"id":%d}`, i)), Value: []byte(fmt.Sprintf(`{"id":%d}`, i))}
+		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	committed := func() int64 {
+		resp, err := adm.FetchOffsets(ctx, "sluice-m")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _ := resp.Lookup("m.t", 0)
+		return o.At
+	}
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	w := &storingWriter{groupWriter: groupWriter{enough: 25, done: cancel}}
+	task := SinkTask(env, SinkOptions{Name: "m", Topics: []string{"m.t"}, BatchSize: 10}, &SinkStatus{},
+		func(context.Context) (SinkWriter, error) { return w, nil })
+	// The task stops (cancel) inside the write of the last record: the
+	// mirror's last commit happens at the stop.
+	if err := task(rctx); err != nil {
+		t.Fatal(err)
+	}
+	if rctx.Err() == context.DeadlineExceeded {
+		t.Fatalf("got offsets %v, want 25 records", w.offsets)
+	}
+	if got := committed(); got != 25 {
+		t.Fatalf("group offset after the stop = %d, want 25", got)
+	}
+
+	// While the sink runs: the group follows without the writer waiting.
+	for i := 25; i < 30; i++ {
+		r := &kgo.Record{Topic: "m.t", Value: []byte(fmt.Sprintf(`{"id":%d}`, i))}
+		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	w = &storingWriter{groupWriter: groupWriter{enough: 1 << 30, done: func() {}}}
+	task = SinkTask(env, SinkOptions{Name: "m", Topics: []string{"m.t"}, BatchSize: 10}, &SinkStatus{},
+		func(context.Context) (SinkWriter, error) { return w, nil })
+	errc := make(chan error, 1)
+	go func() { errc <- task(rctx) }()
+	for committed() != 30 {
+		if rctx.Err() != nil {
+			t.Fatalf("the group did not reach offset 30 while the sink ran: %d", committed())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
