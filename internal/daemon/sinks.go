@@ -176,9 +176,12 @@ func (w sqlWriter) Positions(ctx context.Context) (map[string]map[int32]int64, e
 func (w sqlWriter) Write(ctx context.Context, recs []runtime.SinkRecord, reject func(int, error) error) error {
 	out := make([]sqlsink.Record, len(recs))
 	for i, r := range recs {
-		out[i] = sqlsink.Record{Topic: r.Record.Topic, Partition: r.Record.Partition, Offset: r.Record.Offset, Event: r.Event}
+		out[i] = sqlsink.Record{Topic: r.Record.Topic, Partition: r.Record.Partition, Offset: r.Record.Offset, Event: r.Event, Prepared: r.Prepared}
 	}
 	return w.s.Write(ctx, out, reject)
 }
+
+// Prepare binds a row's values ahead of Write (runtime.SinkPreparer).
+func (w sqlWriter) Prepare(e *change.Event) any { return w.s.Prepare(e) }
 
 func (w sqlWriter) Close() error { return w.s.Close() }

@@ -29,6 +29,16 @@ import (
 type SinkRecord struct {
 	Record *kgo.Record
 	Event  *change.Event
+	// Prepared is what the writer's Prepare made of Event (SinkPreparer).
+	Prepared any
+}
+
+// SinkPreparer is a SinkWriter that converts an event for Write ahead of
+// time: the task calls Prepare on its decoding goroutine, after the
+// transform, concurrently with Write, and passes the result in the
+// record's Prepared, so that work comes off the writer's path.
+type SinkPreparer interface {
+	Prepare(e *change.Event) any
 }
 
 // SinkWriter is what a sink connector implements.
@@ -246,6 +256,7 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 		// larger batches, so a backlog is written in fewer, larger
 		// transactions. At most three decoded batches are held: the one
 		// being written, the one being merged and one polled.
+		prep, _ := w.(SinkPreparer)
 		chunks := make(chan fetched)
 		batches := make(chan fetched)
 		// writerWaits: the writer is waiting for a batch, so decoding is
@@ -283,7 +294,7 @@ func SinkTask(env KafkaEnv, o SinkOptions, status *SinkStatus, open func(ctx con
 					continue
 				}
 				if b.err == nil {
-					b.decode(o, writerWaits.Load())
+					b.decode(o, writerWaits.Load(), prep)
 				}
 				select {
 				case chunks <- b:
@@ -479,7 +490,7 @@ type failedRecord struct {
 // the failed ones before it writes the batch. With parallel, records are
 // decoded on up to GOMAXPROCS goroutines, in runs of at least decodeRun
 // records; the transform runs on each in order, on this goroutine.
-func (b *fetched) decode(o SinkOptions, parallel bool) {
+func (b *fetched) decode(o SinkOptions, parallel bool, prep SinkPreparer) {
 	b.recs = make([]SinkRecord, len(b.krecs))
 	errs := make([]error, len(b.krecs))
 	dec := func(lo, hi int) {
@@ -523,7 +534,11 @@ func (b *fetched) decode(o SinkOptions, parallel bool) {
 			}
 			if !keep {
 				b.recs[i].Event = nil
+				continue
 			}
+		}
+		if prep != nil {
+			b.recs[i].Prepared = prep.Prepare(e)
 		}
 	}
 }

@@ -94,7 +94,8 @@ func (s *Sink) plan(ctx context.Context, r Record) (op, error) {
 		if e.After == nil {
 			return op{}, dataErrorf("%s event without an after image", e.Op)
 		}
-		return s.planUpsert(ctx, topic, e)
+		pre, _ := r.Prepared.(*prepared)
+		return s.planUpsert(ctx, topic, e, pre)
 	}
 	return op{}, nil
 }
@@ -165,7 +166,7 @@ func (s *Sink) planDelete(ctx context.Context, topic string, src *change.Source,
 	return op{kind: opDelete, t: t, keyCols: sh.keyCols, key: vals, keyStr: id}, nil
 }
 
-func (s *Sink) planUpsert(ctx context.Context, topic string, e *change.Event) (op, error) {
+func (s *Sink) planUpsert(ctx context.Context, topic string, e *change.Event, pre *prepared) (op, error) {
 	sh := s.shapeOf(e.After, e.Key)
 	if len(sh.keyCols) == 0 && e.Op == change.OpUpdate {
 		return op{}, errKeyless(e.Op)
@@ -188,23 +189,58 @@ func (s *Sink) planUpsert(ctx context.Context, topic string, e *change.Event) (o
 		}
 		t.checked[sh.sig] = true
 	}
-	o := op{kind: opUpsert, t: t, cols: sh.cols, colSig: sh.colSig, vals: make([]any, len(sh.cols))}
+	p := pre
+	if p == nil || p.sh != sh {
+		p = s.bindRow(sh, e)
+	}
+	if p.err != nil {
+		return op{}, p.err
+	}
+	o := op{kind: opUpsert, t: t, cols: sh.cols, colSig: sh.colSig, vals: p.vals}
+	if len(sh.keyCols) > 0 {
+		o.keyCols, o.key, o.keyStr = sh.keyCols, p.key, p.keyStr
+	}
+	return o, nil
+}
+
+// prepared is a row event's values bound for its shape's columns and key,
+// by Prepare ahead of Write, or by Write itself.
+type prepared struct {
+	sh     *shape
+	vals   []any
+	key    []any
+	keyStr string
+	err    error // a value that cannot be bound (a data error)
+}
+
+// bindRow binds e's after image to sh's columns and key.
+func (s *Sink) bindRow(sh *shape, e *change.Event) *prepared {
+	p := &prepared{sh: sh, vals: make([]any, len(sh.cols))}
 	for i, r := range sh.refs {
 		n, err := neutral(sh.schemas[i], r.value(e.After, e.Key))
 		if err != nil {
-			return op{}, dataErrorf("field %s: %w", sh.cols[i], err)
+			p.err = dataErrorf("field %s: %w", sh.cols[i], err)
+			return p
 		}
-		o.vals[i] = s.d.bind(n)
+		p.vals[i] = s.d.bind(n)
 	}
 	if len(sh.keyCols) > 0 {
-		var err error
-		o.keyCols = sh.keyCols
-		o.key, o.keyStr, err = s.bindKeyFields(sh, e.After, e.Key)
-		if err != nil {
-			return op{}, err
-		}
+		p.key, p.keyStr, p.err = s.bindKeyFields(sh, e.After, e.Key)
 	}
-	return o, nil
+	return p
+}
+
+// Prepare binds a row event's values for Write, without the database, and
+// returns them for the record's Prepared (nil for other events, which
+// Write plans itself). The sink task calls it on the goroutine that
+// decodes records ahead of the writer, which then only checks tables and
+// applies: binding took a sixth of the writer's time. It is safe to call
+// while Write runs.
+func (s *Sink) Prepare(e *change.Event) any {
+	if e == nil || e.SchemaChange != nil || e.Tombstone || e.After == nil || e.Op == change.OpDelete || !(e.IsRow() || e.Op == "") {
+		return nil
+	}
+	return s.bindRow(s.shapeOf(e.After, e.Key), e)
 }
 
 // shape is what planUpsert and planDelete derive from a record's row and
@@ -249,6 +285,8 @@ func (s *Sink) shapeOf(row, key *change.Struct) *shape {
 	if key != nil {
 		sig[1] = key.Schema
 	}
+	s.shapesMu.Lock()
+	defer s.shapesMu.Unlock()
 	if sh := s.shapes[sig]; sh != nil {
 		return sh
 	}

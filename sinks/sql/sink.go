@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,6 +69,8 @@ type Record struct {
 	Partition int32
 	Offset    int64
 	Event     *change.Event
+	// Prepared is what Prepare returned for Event, when it was called.
+	Prepared any
 }
 
 // Reject is called with the index of a record that cannot be applied and
@@ -77,14 +80,15 @@ type Reject func(i int, err error) error
 
 // Sink writes batches of records into a SQL database.
 type Sink struct {
-	o      Options
-	db     *stdsql.DB
-	d      dialect
-	log    *slog.Logger
-	tables map[tableID]*table
-	topics map[string]change.Source // last source block seen per topic (for tombstones)
-	names  map[nameKey]string       // table names made from the template
-	shapes map[[2]*change.Schema]*shape
+	o        Options
+	db       *stdsql.DB
+	d        dialect
+	log      *slog.Logger
+	tables   map[tableID]*table
+	topics   map[string]change.Source // last source block seen per topic (for tombstones)
+	names    map[nameKey]string       // table names made from the template
+	shapes   map[[2]*change.Schema]*shape
+	shapesMu sync.Mutex // shapeOf runs in Prepare too
 	// committed is the next offset per partition as last read from or
 	// written to sluice_offsets.
 	committed map[topicPartition]int64
