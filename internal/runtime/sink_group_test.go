@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluice-cdc/sluice/change"
 	"github.com/sluice-cdc/sluice/internal/kafka"
 )
 
@@ -197,5 +198,65 @@ func TestSinkTaskGroupMirror(t *testing.T) {
 	cancel()
 	if err := <-errc; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// preparingWriter records what its Prepare made of each event.
+type preparingWriter struct {
+	storingWriter
+	got []any
+}
+
+func (w *preparingWriter) Prepare(e *change.Event) any { return "prepared " + e.Topic }
+
+func (w *preparingWriter) Write(ctx context.Context, recs []SinkRecord, reject func(int, error) error) error {
+	for _, r := range recs {
+		w.got = append(w.got, r.Prepared)
+	}
+	return w.storingWriter.Write(ctx, recs, reject)
+}
+
+// TestSinkTaskPrepare: a SinkPreparer's Prepare sees each event after the
+// transform, and Write gets the result in the record; records the
+// transform dropped or that failed to decode are not prepared.
+func TestSinkTaskPrepare(t *testing.T) {
+	e, err := kafka.StartEmbedded(kafka.EmbeddedOptions{Listen: "127.0.0.1:0", Partitions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	opts := []kgo.Opt{kgo.SeedBrokers(e.Addr())}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	env := KafkaEnv{ClientOpts: opts, Topics: kafka.NewTopics(cl, 1, -1, nil), Admin: cl}
+	ctx := context.Background()
+	if err := env.Topics.Ensure(ctx, nil, "p.t"); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range []string{`{"id":0}`, `{"id":1}`, `not json`, `{"id":3}`} {
+		r := &kgo.Record{Topic: "p.t", Key: []byte(fmt.Sprintf(`{"id":%d}`, i)), Value: []byte(v)}
+		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	w := &preparingWriter{storingWriter: storingWriter{groupWriter{enough: 4, done: cancel}}}
+	n := 0
+	task := SinkTask(env, SinkOptions{Name: "p", Topics: []string{"p.t"}, BatchSize: 10, ErrorsTolerance: "all",
+		Transform: func(e *change.Event) (bool, error) {
+			n++
+			e.Topic = fmt.Sprintf("routed%d", n)
+			return n != 2, nil // the second decoded record is dropped
+		}}, &SinkStatus{},
+		func(context.Context) (SinkWriter, error) { return w, nil })
+	if err := task(rctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(w.got); got != "[prepared routed1 <nil> <nil> prepared routed3]" {
+		t.Errorf("Prepared per record = %s, want the transformed topics, nil for the dropped and the undecodable record", got)
 	}
 }
