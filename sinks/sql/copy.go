@@ -15,7 +15,9 @@ import (
 	"github.com/sluice-cdc/sluice/change"
 )
 
-// PostgreSQL's bulk path: COPY ... FROM STDIN in text format, inside the
+// PostgreSQL's bulk path: COPY ... FROM STDIN, in binary where every
+// column and value of the batch has a binary form (copybinary.go), else in
+// text format, inside the
 // batch's transaction (the offsets row is written in the same one).
 // Inserts are copied into the table; upserts are copied into a temporary
 // staging table (dropped at commit) and moved with one INSERT ... SELECT
@@ -134,15 +136,34 @@ func appendCopyString(b []byte, s string) []byte {
 	}
 }
 
-// copyRows copies rows into table (quoted, qualified) in the transaction.
-// It returns errNoCopy, having written nothing, when a value has no text
-// form.
-func (s *Sink) copyRows(ctx context.Context, tx *txn, table string, cols []string, rows [][]any) (int, error) {
-	data, err := copyText(make([]byte, 0, 256*len(rows)), rows)
+// copyRows copies rows into t's columns cols, or into the staging table
+// into when it is set, in the transaction: in binary where every column
+// and value has a binary form (copybinary.go), else in text. It returns
+// errNoCopy, having written nothing, when a value has no text form.
+func (s *Sink) copyRows(ctx context.Context, tx *txn, t *table, into string, cols []string, rows [][]any) (int, error) {
+	if into == "" {
+		into = t.q
+	}
+	q := "COPY " + into + " (" + s.columnList(cols) + ") FROM STDIN"
+	var data []byte
+	oids, err := s.columnOIDs(ctx, tx, t, cols)
 	if err != nil {
 		return 0, err
 	}
-	q := "COPY " + table + " (" + s.columnList(cols) + ") FROM STDIN"
+	binary := oids != nil
+	if binary {
+		data, err = copyBinary(make([]byte, 0, 256*len(rows)), oids, rows)
+		if binary = err == nil; binary {
+			q += " (FORMAT binary)"
+		} else if !errors.Is(err, errNoBinary) {
+			return 0, err
+		}
+	}
+	if !binary {
+		if data, err = copyText(make([]byte, 0, 256*len(rows)), rows); err != nil {
+			return 0, err
+		}
+	}
 	err = tx.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -152,27 +173,47 @@ func (s *Sink) copyRows(ctx context.Context, tx *txn, table string, cols []strin
 		return err
 	})
 	if err != nil {
+		if binary {
+			// The column types may have changed since they were read:
+			// read them again (see binaryCopyError).
+			t.oids = nil
+			return 0, &binaryCopyError{err}
+		}
 		return 0, err
 	}
 	s.copied += len(rows)
+	if binary {
+		s.copiedBinary += len(rows)
+	}
 	return len(rows), nil
 }
+
+// binaryCopyError is a failed binary COPY. A column whose type changed
+// behind the sink's back (ALTER COLUMN ... TYPE) makes the server refuse
+// values encoded for the old type, often with a protocol violation that
+// is no record's fault; Write applies such a batch once more, with the
+// types read again.
+type binaryCopyError struct{ err error }
+
+func (e *binaryCopyError) Error() string { return "binary COPY: " + e.err.Error() }
+func (e *binaryCopyError) Unwrap() error { return e.err }
 
 // copyUpsert upserts rows through a staging table: COPY into a temporary
 // table shaped like the target's columns (dropped at commit), then one
 // INSERT ... SELECT ... ON CONFLICT. The rows' keys are distinct (the
 // batch is compacted per key).
-func (s *Sink) copyUpsert(ctx context.Context, tx *txn, table string, cols, pk []string, rows [][]any) (int, error) {
+func (s *Sink) copyUpsert(ctx context.Context, tx *txn, t *table, cols, pk []string, rows [][]any) (int, error) {
 	tx.n++
 	stage := s.d.quote(fmt.Sprintf("sluice_stage_%d", tx.n))
 	list := s.columnList(cols)
-	if _, err := tx.ExecContext(ctx, "CREATE TEMPORARY TABLE "+stage+" ON COMMIT DROP AS SELECT "+list+" FROM "+table+" WITH NO DATA"); err != nil {
+	if _, err := tx.ExecContext(ctx, "CREATE TEMPORARY TABLE "+stage+" ON COMMIT DROP AS SELECT "+list+" FROM "+t.q+" WITH NO DATA"); err != nil {
 		return 0, err
 	}
-	if _, err := s.copyRows(ctx, tx, stage, cols, rows); err != nil {
+	// The staging table's columns have the target's types.
+	if _, err := s.copyRows(ctx, tx, t, stage, cols, rows); err != nil {
 		return 0, err // errNoCopy: the empty staging table goes at commit
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+" ("+list+") SELECT "+list+" FROM "+stage+s.d.upsertSuffix(pk, cols)); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO "+t.q+" ("+list+") SELECT "+list+" FROM "+stage+s.d.upsertSuffix(pk, cols)); err != nil {
 		return 0, err
 	}
 	return len(rows), nil

@@ -22,7 +22,10 @@
 // change of a key wins; a truncate drops what came before it) and written
 // with multi-row statements, or on PostgreSQL, for groups of 64 rows or
 // more, with COPY FROM STDIN (upserts of 256 rows or more: COPY into a
-// temporary staging table, then INSERT ... SELECT ... ON CONFLICT), in the
+// temporary staging table, then INSERT ... SELECT ... ON CONFLICT), in
+// binary format when every column type and value of the group has a
+// binary form in copybinary.go (integers, float8, bool, text types, bytea,
+// date, timestamp(tz), numeric, json(b), uuid), else in text, in the
 // same transaction as the offsets (on SQLite, full-size multi-row INSERTs
 // are prepared once and kept on the connection); if the database rejects
 // it, the batch is replayed record by record inside savepoints to find the

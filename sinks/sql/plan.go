@@ -483,26 +483,26 @@ func (s *Sink) applyOne(ctx context.Context, tx *txn, o *op) (int, error) {
 
 // appendRows inserts rows: with COPY where the dialect has it and the
 // rows are many, else in multi-row INSERTs.
-func (s *Sink) appendRows(ctx context.Context, tx *txn, table string, cols []string, rows [][]any) (int, error) {
+func (s *Sink) appendRows(ctx context.Context, tx *txn, t *table, cols []string, rows [][]any) (int, error) {
 	if s.canCopy(len(rows), false) {
-		n, err := s.copyRows(ctx, tx, table, cols, rows)
+		n, err := s.copyRows(ctx, tx, t, "", cols, rows)
 		if !errors.Is(err, errNoCopy) {
 			return n, err
 		}
 	}
-	return s.insertRows(ctx, tx, table, cols, rows, "")
+	return s.insertRows(ctx, tx, t.q, cols, rows, "")
 }
 
 // upsertRows upserts rows on key pk: through a staging table where the
 // dialect has COPY and the rows are many, else in multi-row INSERTs.
-func (s *Sink) upsertRows(ctx context.Context, tx *txn, table string, cols, pk []string, rows [][]any) (int, error) {
+func (s *Sink) upsertRows(ctx context.Context, tx *txn, t *table, cols, pk []string, rows [][]any) (int, error) {
 	if s.canCopy(len(rows), true) {
-		n, err := s.copyUpsert(ctx, tx, table, cols, pk, rows)
+		n, err := s.copyUpsert(ctx, tx, t, cols, pk, rows)
 		if !errors.Is(err, errNoCopy) {
 			return n, err
 		}
 	}
-	return s.insertRows(ctx, tx, table, cols, rows, s.d.upsertSuffix(pk, cols))
+	return s.insertRows(ctx, tx, t.q, cols, rows, s.d.upsertSuffix(pk, cols))
 }
 
 // tableOps is one table's share of a batch, compacted: the last op per key
@@ -604,13 +604,13 @@ func (s *Sink) applyCompacted(ctx context.Context, tx *txn, ops []op) (int, erro
 				}
 				continue
 			case InsertModeUpsert:
-				n, err := s.upsertRows(ctx, tx, t.q, g.cols, g.ops[0].keyCols, g.rows)
+				n, err := s.upsertRows(ctx, tx, t, g.cols, g.ops[0].keyCols, g.rows)
 				if err != nil {
 					return 0, err
 				}
 				total += n
 			default:
-				n, err := s.appendRows(ctx, tx, t.q, g.cols, g.rows)
+				n, err := s.appendRows(ctx, tx, t, g.cols, g.rows)
 				if err != nil {
 					return 0, err
 				}
@@ -628,7 +628,7 @@ func (s *Sink) applyCompacted(ctx context.Context, tx *txn, ops []op) (int, erro
 			for _, o := range to.keyless[i:j] {
 				rows = append(rows, o.vals)
 			}
-			n, err := s.appendRows(ctx, tx, t.q, to.keyless[i].cols, rows)
+			n, err := s.appendRows(ctx, tx, t, to.keyless[i].cols, rows)
 			if err != nil {
 				return 0, err
 			}

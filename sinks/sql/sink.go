@@ -96,6 +96,8 @@ type Sink struct {
 
 	rows   atomic.Int64 // statements' rows applied
 	copied int          // rows written with COPY (tests)
+	// copiedBinary counts the rows of copied written in binary (tests).
+	copiedBinary int
 	// canStage: the role may create temporary tables (PostgreSQL).
 	canStage bool
 	// stmts are prepared statements by text (SQLite; see exec).
@@ -112,6 +114,8 @@ type table struct {
 	cols map[string]bool // folded column names
 	// checked holds the (row, key) schemas whose columns all exist.
 	checked map[[2]*change.Schema]bool
+	// oids are the column types by name (PostgreSQL; see columnOIDs).
+	oids map[string]uint32
 }
 
 // Validate checks the options that do not need the database.
@@ -308,6 +312,10 @@ func (s *Sink) Write(ctx context.Context, recs []Record, reject Reject) error {
 	offsets := nextOffsets(recs)
 	// Fast path: the whole batch, compacted, in multi-row statements.
 	n, err := s.commit(ctx, func(tx *txn) (int, error) { return s.applyCompacted(ctx, tx, ops) }, offsets)
+	if be := (*binaryCopyError)(nil); errors.As(err, &be) {
+		s.log.Debug("binary COPY failed; applying the batch again with the column types read again", "err", err)
+		n, err = s.commit(ctx, func(tx *txn) (int, error) { return s.applyCompacted(ctx, tx, ops) }, offsets)
+	}
 	if err == nil {
 		s.rows.Add(int64(n))
 		return nil
