@@ -40,26 +40,34 @@ func (w *groupWriter) Write(_ context.Context, recs []SinkRecord, _ func(int, er
 
 func (w *groupWriter) Close() error { return nil }
 
-// TestSinkTaskGroupOffsets: a writer without offsets of its own resumes
-// at the offsets committed to the group sluice-<name> after each batch,
-// and a lingering batch collects records that arrive within Linger.
-func TestSinkTaskGroupOffsets(t *testing.T) {
+// embeddedSinkEnv starts an embedded broker with topic (one partition) and
+// returns a sink task's environment on it and a client of it.
+func embeddedSinkEnv(t *testing.T, topic string) (KafkaEnv, *kgo.Client) {
+	t.Helper()
 	e, err := kafka.StartEmbedded(kafka.EmbeddedOptions{Listen: "127.0.0.1:0", Partitions: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.Close()
+	t.Cleanup(func() { e.Close() })
 	opts := []kgo.Opt{kgo.SeedBrokers(e.Addr())}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
+	t.Cleanup(cl.Close)
 	env := KafkaEnv{ClientOpts: opts, Topics: kafka.NewTopics(cl, 1, -1, nil), Admin: cl}
-	ctx := context.Background()
-	if err := env.Topics.Ensure(ctx, nil, "g.t"); err != nil {
+	if err := env.Topics.Ensure(context.Background(), nil, topic); err != nil {
 		t.Fatal(err)
 	}
+	return env, cl
+}
+
+// TestSinkTaskGroupOffsets: a writer without offsets of its own resumes
+// at the offsets committed to the group sluice-<name> after each batch,
+// and a lingering batch collects records that arrive within Linger.
+func TestSinkTaskGroupOffsets(t *testing.T) {
+	env, cl := embeddedSinkEnv(t, "g.t")
+	ctx := context.Background()
 	produce := func(from, n int) {
 		for i := from; i < from+n; i++ {
 			r := &kgo.Record{Topic: "g.t", Key: []byte(fmt.Sprintf(`{"id":%d}`, i)), Value: []byte(fmt.Sprintf(`{"id":%d}`, i))}
@@ -127,23 +135,9 @@ func (w *storingWriter) Positions(context.Context) (map[string]map[int32]int64, 
 // follows the batches while the sink runs, and holds the last batch's
 // offsets once the task stops, even when it stops right after the batch.
 func TestSinkTaskGroupMirror(t *testing.T) {
-	e, err := kafka.StartEmbedded(kafka.EmbeddedOptions{Listen: "127.0.0.1:0", Partitions: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	opts := []kgo.Opt{kgo.SeedBrokers(e.Addr())}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	env, cl := embeddedSinkEnv(t, "m.t")
 	adm := kadm.NewClient(cl)
-	env := KafkaEnv{ClientOpts: opts, Topics: kafka.NewTopics(cl, 1, -1, nil), Admin: cl}
 	ctx := context.Background()
-	if err := env.Topics.Ensure(ctx, nil, "m.t"); err != nil {
-		t.Fatal(err)
-	}
 	for i := range 25 {
 		r := &kgo.Record{Topic: "m.t", Key: []byte(fmt.Sprintf(`{"id":%d}`, i)), Value: []byte(fmt.Sprintf(`{"id":%d}`, i))}
 		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
@@ -220,22 +214,8 @@ func (w *preparingWriter) Write(ctx context.Context, recs []SinkRecord, reject f
 // transform, and Write gets the result in the record; records the
 // transform dropped or that failed to decode are not prepared.
 func TestSinkTaskPrepare(t *testing.T) {
-	e, err := kafka.StartEmbedded(kafka.EmbeddedOptions{Listen: "127.0.0.1:0", Partitions: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	opts := []kgo.Opt{kgo.SeedBrokers(e.Addr())}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	env := KafkaEnv{ClientOpts: opts, Topics: kafka.NewTopics(cl, 1, -1, nil), Admin: cl}
+	env, cl := embeddedSinkEnv(t, "p.t")
 	ctx := context.Background()
-	if err := env.Topics.Ensure(ctx, nil, "p.t"); err != nil {
-		t.Fatal(err)
-	}
 	for i, v := range []string{`{"id":0}`, `{"id":1}`, `not json`, `{"id":3}`} {
 		r := &kgo.Record{Topic: "p.t", Key: []byte(fmt.Sprintf(`{"id":%d}`, i)), Value: []byte(v)}
 		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {

@@ -16,25 +16,31 @@ import (
 	"github.com/sluice-cdc/sluice/internal/harness"
 )
 
+// TestCopyBinary checks PostgreSQL's binary COPY on one server.
+func TestCopyBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL")
+	}
+	pg := harness.StartPostgres(t)
+	t.Run("matches text", func(t *testing.T) { testCopyBinaryMatchesText(t, pg) })
+	t.Run("in sink", func(t *testing.T) { testCopyBinaryInSink(t, pg) })
+}
+
 // binaryColumns are the column types with a binary encoder, and the text
 // each row's values must read back as, whichever format wrote them.
 const binaryColumns = `i2 int2, i4 int4, i8 int8, f8 float8, b bool, t text, vc varchar(20), bp char(5), by bytea,
 	d date, ts timestamp, tstz timestamptz, n numeric, n2 numeric(12,2), j json, jb jsonb, u uuid`
 
-// TestCopyBinaryMatchesText: rows copied in binary read back exactly as
+// testCopyBinaryMatchesText: rows copied in binary read back exactly as
 // the same rows copied in text, for every column type with a binary
 // encoder, at the edges of each (integer bounds, NaN and infinities,
 // years 1 and 9999, instants before 1970 and 2000, numerics of every
 // digit-group alignment, zero with a sign and a scale, rounding into a
 // numeric(12,2)); and values whose pairing with a column has no binary
 // form here are refused with errNoBinary, for the text path.
-func TestCopyBinaryMatchesText(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs PostgreSQL")
-	}
+func testCopyBinaryMatchesText(t *testing.T, pg *harness.Postgres) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	pg := harness.StartPostgres(t)
 	conn, err := pgx.Connect(ctx, pg.DSN("postgres"))
 	if err != nil {
 		t.Fatal(err)
@@ -148,17 +154,13 @@ func TestCopyBinaryMatchesText(t *testing.T) {
 	}
 }
 
-// TestCopyBinaryInSink: the sink copies a table whose column types all
+// testCopyBinaryInSink: the sink copies a table whose column types all
 // have a binary form in binary, with the rows INSERTs would write; after
 // a column's type changes behind its back, the batch that fails in binary
 // is applied again with the types read again, nothing rejected.
-func TestCopyBinaryInSink(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs PostgreSQL")
-	}
+func testCopyBinaryInSink(t *testing.T, pg *harness.Postgres) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	pg := harness.StartPostgres(t)
 	if err := pg.CreateDatabase(ctx, "target"); err != nil {
 		t.Fatal(err)
 	}
