@@ -18,7 +18,9 @@
 //     read_committed franz-go consumer in the bench measures from the row's
 //     ts_us column (clock_timestamp() in the writing statement; the
 //     commit timestamp source.ts_us for deletes) to the record being
-//     readable: p50, p99, max.
+//     readable: p50, p99, max. It decodes each record's payload only,
+//     not the schema block, to take as little as it can of the two cores
+//     it shares with what it measures.
 //   - mysql.go: MariaDB snapshot beside `mariadb --quick -e 'SELECT ...'`
 //     into /dev/null; MariaDB streaming, a backlog of autocommit changes
 //     read after a restart, beside a bare go-mysql BinlogSyncer loop reading
