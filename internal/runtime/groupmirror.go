@@ -25,6 +25,13 @@ type groupMirror struct {
 	mu      sync.Mutex
 	pending kadm.Offsets // handed over, not yet committed
 
+	// ctx bounds the commits made while the sink runs; stop cancels it,
+	// so that a commit stuck on an unreachable broker does not hold the
+	// stop up (the last commit has its own bound, final).
+	ctx    context.Context
+	cancel context.CancelFunc
+	final  time.Duration // bound of the last commit
+
 	wake chan struct{}
 	quit chan struct{}
 	done chan struct{}
@@ -35,6 +42,8 @@ const groupMirrorFinal = 5 * time.Second
 
 func startGroupMirror(adm *kadm.Client, group string, log *slog.Logger) *groupMirror {
 	m := &groupMirror{adm: adm, group: group, log: log, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.final = groupMirrorFinal
 	go m.run()
 	return m
 }
@@ -72,9 +81,9 @@ func (m *groupMirror) run() {
 	for {
 		select {
 		case <-m.wake:
-			m.commit(context.Background())
+			m.commit(m.ctx)
 		case <-m.quit:
-			ctx, cancel := context.WithTimeout(context.Background(), groupMirrorFinal)
+			ctx, cancel := context.WithTimeout(context.Background(), m.final)
 			m.commit(ctx)
 			cancel()
 			return
@@ -108,6 +117,9 @@ func (m *groupMirror) commit(ctx context.Context) {
 		}
 		m.mu.Unlock()
 		m.log.Debug("commit group offsets (monitoring only)", "group", m.group, "err", err)
+		if m.ctx.Err() != nil {
+			return // stopping: the last commit carries them
+		}
 		time.AfterFunc(time.Second, func() {
 			select {
 			case m.wake <- struct{}{}:
@@ -117,9 +129,10 @@ func (m *groupMirror) commit(ctx context.Context) {
 	}
 }
 
-// stop commits what was handed over, within groupMirrorFinal, and returns
+// stop commits what was handed over, within m.final, and returns
 // once the mirror is done.
 func (m *groupMirror) stop() {
+	m.cancel()
 	close(m.quit)
 	<-m.done
 }
