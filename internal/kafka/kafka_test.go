@@ -3,10 +3,12 @@ package kafka
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
@@ -206,5 +208,57 @@ func TestSASL(t *testing.T) {
 	}
 	if _, err := (Options{Brokers: []string{"x:1"}, SASL: SASL{Mechanism: "GSSAPI"}}).ClientOpts(); err == nil {
 		t.Error("unsupported mechanism accepted")
+	}
+}
+
+// TestTxnWriterFencedBeforeOthersTransaction: a second writer of the same
+// connector initialises its producer (fencing the first, aborting its open
+// transaction) and has not begun a transaction yet when the first commits.
+// The embedded broker answers that commit with INVALID_TXN_STATE, not
+// PRODUCER_FENCED; the writer asks the coordinator, finds its producer
+// superseded, and reports a FencedError (permanent: retrying would fence
+// the second in turn). Its own, unsuperseded commits are not.
+func TestTxnWriterFencedBeforeOthersTransaction(t *testing.T) {
+	e, err := StartEmbedded(EmbeddedOptions{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	opts, topics := newEnv(t, e.Addr())
+	ctx := context.Background()
+	newWriter := func() *TxnWriter {
+		w, err := NewTxnWriter(TxnWriterOptions{ClientOpts: opts, Connector: "twin", OffsetsTopic: offsets.DefaultTopic, Topics: topics})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Close)
+		return w
+	}
+	a := newWriter()
+	if err := a.Write(ctx, &kgo.Record{Topic: "t", Value: []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Commit(ctx, []byte(`{"n":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if id, epoch, err := a.cl.ProducerID(ctx); err != nil || a.superseded(ctx, id, epoch) {
+		t.Fatalf("the only writer's producer (%d, %d) is superseded (or %v)", id, epoch, err)
+	}
+	// The first writer's next transaction, written to the broker and
+	// about to be committed, when the second instance starts.
+	if err := a.Write(ctx, &kgo.Record{Topic: "t", Value: []byte("2")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.cl.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := newWriter()
+	if _, _, err := b.cl.ProducerID(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = a.endTxn(ctx)
+	var fe *FencedError
+	if !errors.As(err, &fe) || !errors.Is(err, kerr.InvalidTxnState) {
+		t.Fatalf("commit after the second writer's init: %v, want a FencedError of INVALID_TXN_STATE", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -28,7 +29,8 @@ type TxnWriter struct {
 	offsetsTopic string
 	offsetKey    []byte
 
-	txn     bool // exactly-once: Kafka transactions
+	txn     bool   // exactly-once: Kafka transactions
+	txnID   string // their transactional.id
 	inTxn   bool
 	records int
 
@@ -132,7 +134,7 @@ func NewTxnWriter(o TxnWriterOptions) (*TxnWriter, error) {
 	}
 	w := &TxnWriter{
 		cl: cl, topics: o.Topics, offsetsTopic: o.OffsetsTopic, offsetKey: []byte(o.Connector),
-		gen: o.Generation, prev: o.Prev, txn: !o.AtLeastOnce,
+		gen: o.Generation, prev: o.Prev, txn: !o.AtLeastOnce, txnID: TransactionalID(o.Connector, o.Generation),
 		parts: map[offsets.TopicPartition]*offsets.Part{},
 	}
 	for _, f := range o.Filter {
@@ -313,7 +315,7 @@ func (w *TxnWriter) Commit(ctx context.Context, offset []byte) error {
 	}
 	var err error
 	if w.txn {
-		err = w.cl.EndTransaction(ctx, kgo.TryCommit)
+		err = w.endTxn(ctx)
 	}
 	w.inTxn = false
 	w.records = 0
@@ -351,6 +353,42 @@ func (e *FencedError) Error() string {
 }
 func (e *FencedError) Unwrap() error   { return e.Err }
 func (e *FencedError) Permanent() bool { return true }
+
+// endTxn commits the open transaction: a FencedError when the commit is
+// refused because another instance took the transactional id over (see
+// superseded).
+func (w *TxnWriter) endTxn(ctx context.Context) error {
+	id, epoch, perr := w.cl.ProducerID(ctx)
+	err := w.cl.EndTransaction(ctx, kgo.TryCommit)
+	if err != nil && perr == nil && errors.Is(err, kerr.InvalidTxnState) && w.superseded(ctx, id, epoch) {
+		return &FencedError{Err: err}
+	}
+	return err
+}
+
+// superseded reports whether the transaction coordinator holds another
+// producer id or a later epoch for this writer's transactional id than
+// the ones its last transaction ran with (id, epoch): a second instance
+// initialised it, aborting that transaction. A broker may answer the
+// fenced producer's commit with INVALID_TXN_STATE rather than
+// PRODUCER_FENCED (the embedded broker does when the commit arrives
+// between the other instance's init and its first transaction: KIP-890's
+// retry check sees an epoch one ahead and an abort); retrying would fence
+// the other instance in turn. Unknown (the coordinator does not answer)
+// is false: the commit error is then retried as any other.
+func (w *TxnWriter) superseded(ctx context.Context, id int64, epoch int16) bool {
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ds, err := kadm.NewClient(w.cl).DescribeTransactions(dctx, w.txnID)
+	if err != nil {
+		return false
+	}
+	d, ok := ds[w.txnID]
+	if !ok || d.Err != nil {
+		return false
+	}
+	return d.ProducerID != id || d.ProducerEpoch > epoch
+}
 
 func fencedOr(err error) error {
 	if errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) {
