@@ -54,12 +54,7 @@ func (m *groupMirror) add(recs []*kgo.Record) {
 	if m.pending == nil {
 		m.pending = kadm.Offsets{}
 	}
-	for _, r := range recs {
-		if cur, ok := m.pending.Lookup(r.Topic, r.Partition); ok && cur.At >= r.Offset+1 {
-			continue
-		}
-		m.pending.Add(kadm.Offset{Topic: r.Topic, Partition: r.Partition, At: r.Offset + 1, LeaderEpoch: -1})
-	}
+	addNextOffsets(m.pending, recs)
 	m.mu.Unlock()
 	select {
 	case m.wake <- struct{}{}:
@@ -96,21 +91,17 @@ func (m *groupMirror) commit(ctx context.Context) {
 	if len(os) == 0 {
 		return
 	}
-	resp, err := m.adm.CommitOffsets(ctx, m.group, os)
-	if err == nil {
-		err = resp.Error()
-	}
-	if err != nil {
+	if err := commitOffsets(ctx, m.adm, m.group, os); err != nil {
 		// For monitoring only: the target's offsets table is the truth,
 		// and the next batch's commit carries these partitions' newer
 		// offsets (or these, when none moved).
 		m.mu.Lock()
+		if m.pending == nil {
+			m.pending = kadm.Offsets{}
+		}
 		for t, ps := range os {
 			for p, o := range ps {
 				if _, ok := m.pending.Lookup(t, p); !ok {
-					if m.pending == nil {
-						m.pending = kadm.Offsets{}
-					}
 					m.pending.Add(o)
 				}
 			}

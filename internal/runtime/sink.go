@@ -625,13 +625,22 @@ func fetchGroup(ctx context.Context, adm *kadm.Client, group string) (map[string
 // commitGroup commits the batch's offsets (the next offset to read) to the
 // group.
 func commitGroup(ctx context.Context, adm *kadm.Client, group string, recs []*kgo.Record) error {
-	os := kadm.Offsets{}
+	return commitOffsets(ctx, adm, group, addNextOffsets(kadm.Offsets{}, recs))
+}
+
+// addNextOffsets raises os to the next offset of each of recs' partitions.
+func addNextOffsets(os kadm.Offsets, recs []*kgo.Record) kadm.Offsets {
 	for _, r := range recs {
 		if cur, ok := os.Lookup(r.Topic, r.Partition); ok && cur.At > r.Offset+1 {
 			continue
 		}
 		os.Add(kadm.Offset{Topic: r.Topic, Partition: r.Partition, At: r.Offset + 1, LeaderEpoch: -1})
 	}
+	return os
+}
+
+// commitOffsets commits os to the consumer group.
+func commitOffsets(ctx context.Context, adm *kadm.Client, group string, os kadm.Offsets) error {
 	resp, err := adm.CommitOffsets(ctx, group, os)
 	if err == nil {
 		err = resp.Error()
