@@ -103,7 +103,7 @@ func appendCopyValue(b []byte, v any) ([]byte, error) {
 		// its input is ignored), a date column the date.
 		// Written as "2006-01-02 15:04:05.999999+00" (time.AppendFormat
 		// takes five times as long).
-		if y := x.UTC().Year(); y < 1 || y > 9999 {
+		if !copyableTime(x) {
 			return nil, errNoCopy
 		}
 		n := len(b)
@@ -112,6 +112,13 @@ func appendCopyValue(b []byte, v any) ([]byte, error) {
 		return append(b[:len(b)-1], "+00"...), nil
 	}
 	return nil, fmt.Errorf("%w: %T", errNoCopy, v)
+}
+
+// copyableTime reports whether t's UTC year is 1-9999, the years a
+// timestamp has a COPY form for here (text or binary).
+func copyableTime(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1 && y <= 9999
 }
 
 // appendCopyString escapes backslash, newline, carriage return and tab.

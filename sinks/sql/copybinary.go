@@ -3,12 +3,15 @@ package sql
 import (
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sluice-cdc/sluice/change"
 )
 
 // PostgreSQL's binary COPY. The text format has the server parse every
@@ -123,7 +126,7 @@ func appendBinaryField(b []byte, oid uint32, v any) ([]byte, error) {
 	case time.Time:
 		// As copyText's form: the instant's UTC wall clock, whose date a
 		// date column takes.
-		if y := x.UTC().Year(); y < 1 || y > 9999 {
+		if !copyableTime(x) {
 			break
 		}
 		us := x.UnixMicro() - pgEpochMicros
@@ -132,10 +135,7 @@ func appendBinaryField(b []byte, oid uint32, v any) ([]byte, error) {
 			b = binary.BigEndian.AppendUint32(b, 8)
 			return binary.BigEndian.AppendUint64(b, uint64(us)), nil
 		case oidDate:
-			days := us / 86400_000_000
-			if us%86400_000_000 < 0 {
-				days-- // floor: the day of an instant before the epoch
-			}
+			days := change.FloorDiv(us, 86400_000_000) // the day of an instant before the epoch too
 			b = binary.BigEndian.AppendUint32(b, 4)
 			return binary.BigEndian.AppendUint32(b, uint32(int32(days))), nil
 		}
@@ -254,33 +254,17 @@ func appendUUID(b []byte, s string) (_ []byte, ok bool) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return nil, false
 	}
-	b = binary.BigEndian.AppendUint32(b, 16)
-	for i := 0; i < 36; {
-		if s[i] == '-' {
-			i++
-			continue
-		}
-		hi, ok1 := unhex(s[i])
-		lo, ok2 := unhex(s[i+1])
-		if !ok1 || !ok2 {
+	var u [16]byte
+	n := 0
+	for _, part := range [...]string{s[:8], s[9:13], s[14:18], s[19:23], s[24:]} {
+		m, err := hex.Decode(u[n:], []byte(part))
+		if err != nil {
 			return nil, false
 		}
-		b = append(b, hi<<4|lo)
-		i += 2
+		n += m
 	}
-	return b, true
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
+	b = binary.BigEndian.AppendUint32(b, 16)
+	return append(b, u[:]...), true
 }
 
 // columnOIDs returns the types of t's columns cols, read from the catalog
