@@ -152,14 +152,15 @@ func (s *Sink) copyRows(ctx context.Context, tx *txn, t *table, into string, col
 		into = t.q
 	}
 	q := "COPY " + into + " (" + s.columnList(cols) + ") FROM STDIN"
-	var data []byte
 	oids, err := s.columnOIDs(ctx, tx, t, cols)
 	if err != nil {
 		return 0, err
 	}
+	buf := make([]byte, 0, 256*len(rows))
+	var data []byte
 	binary := oids != nil
 	if binary {
-		data, err = copyBinary(make([]byte, 0, 256*len(rows)), oids, rows)
+		data, err = copyBinary(buf, oids, rows)
 		if binary = err == nil; binary {
 			q += " (FORMAT binary)"
 		} else if !errors.Is(err, errNoBinary) {
@@ -167,7 +168,7 @@ func (s *Sink) copyRows(ctx context.Context, tx *txn, t *table, into string, col
 		}
 	}
 	if !binary {
-		if data, err = copyText(make([]byte, 0, 256*len(rows)), rows); err != nil {
+		if data, err = copyText(buf, rows); err != nil {
 			return 0, err
 		}
 	}
