@@ -29,7 +29,9 @@
 //     PostgreSQL, MariaDB and SQLite and by the Elasticsearch sink into the
 //     emulator, beside the target's native bulk path loading the same rows
 //     (read back from sluice's table): pgx CopyFrom, multi-row INSERTs (one
-//     transaction for SQLite), _bulk from a plain HTTP client.
+//     transaction for SQLite), _bulk from a plain HTTP client. Each run
+//     writes into a fresh database (SQLite file, emulator), removed after
+//     the run's baseline.
 //   - footprint.go: process start to the first event readable in Kafka;
 //     the binary's size.
 //   - report.go: targets (streaming ≥ 0.70 of the baseline, snapshot and
@@ -44,7 +46,10 @@
 // -mysql-rows, -mysql-changes, -sink-records) or pick groups (-only pg,sinks).
 // Each snapshot and its baseline run -snapshot-runs times (3; 1 with
 // -smoke), alternating, and the row reports the median of each: a single
-// run of either moved the ratio by a fifth on this machine.
+// run of either moved the ratio by a fifth on this machine. Each sink
+// target and its baseline run -sink-runs times (3; 2 with -smoke) for the
+// same reason: single runs of the PostgreSQL sink's pair gave ratios from
+// 0.36 to 0.45 on the same build.
 // -smoke runs tiny sizes in seconds and writes its results to a temporary
 // directory; TestSmoke runs it under `make test`. Results of smoke runs are
 // not to be committed.

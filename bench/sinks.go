@@ -5,8 +5,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -24,7 +27,9 @@ const sinkTopic = "sinksrc.public.orders"
 // benchSinks snapshots a table of SinkRecords rows into a topic, then
 // writes the topic into each target with the SQL sink and the
 // Elasticsearch sink, each beside the target's native bulk path loading
-// the same rows (read back from the table sluice wrote).
+// the same rows (read back from the table sluice wrote). Each target is
+// measured SinkRuns times, each run into a fresh database (file, search
+// server) that is removed after it, and the row reports the medians.
 func benchSinks(ctx context.Context, e *env) ([]result, error) {
 	n := e.sz.SinkRecords
 	if err := createPGOrders(ctx, e.pg, "sinksrc", n); err != nil {
@@ -39,48 +44,102 @@ func benchSinks(ctx context.Context, e *env) ([]result, error) {
 	if _, err := e.runSluice(ctx, broker.Addr(), "sinksrc", pgSnapshotYAML("sinksrc", e.pg.DSN("sinksrc")), finished); err != nil {
 		return nil, fmt.Errorf("fill %s: %w", sinkTopic, err)
 	}
-	if err := e.pg.CreateDatabase(ctx, "sinkpg"); err != nil {
-		return nil, err
-	}
-	if err := e.my.CreateDatabase(ctx, "sinkmy"); err != nil {
-		return nil, err
-	}
-	es := esemu.New(esemu.Options{RefreshInterval: -1})
-	defer es.Close()
-	sqlitePath := filepath.Join(e.tmp, "sink.db")
-	targets := []struct {
-		name, connector, sinkYAML, baseline string
-		load                                func(context.Context) (time.Duration, error)
-	}{
-		{"PostgreSQL", "sinkpg", sqlSinkYAML("sinkpg", e.pg.DSN("sinkpg")), "pgx CopyFrom (COPY FROM STDIN)",
-			func(ctx context.Context) (time.Duration, error) { return copyPG(ctx, e.pg.DSN("sinkpg")) }},
-		{"MariaDB", "sinkmy", sqlSinkYAML("sinkmy", e.my.DSN("sinkmy")), "multi-row INSERT, 1000 rows a statement",
-			func(ctx context.Context) (time.Duration, error) {
-				return insertSQL(ctx, "mysql", e.my.GoSQLDSN("sinkmy"), mysqlDialect)
-			}},
-		{"SQLite", "sinklite", sqlSinkYAML("sinklite", "sqlite://"+sqlitePath), "multi-row INSERT, 1000 rows a statement, one transaction",
-			func(ctx context.Context) (time.Duration, error) {
-				return insertSQL(ctx, "sqlite", sqlitePath, sqliteDialect)
-			}},
-		{"Elasticsearch (emulator)", "sinkes", esSinkYAML("sinkes", es.URL), "_bulk from a plain HTTP client, 1000 documents a request",
-			func(ctx context.Context) (time.Duration, error) { return bulkES(ctx, es) }},
-	}
 	var out []result
-	for _, t := range targets {
-		logf("sinks: %d records into %s with sluice, then %s", n, t.name, t.baseline)
-		u, err := e.runSluice(ctx, broker.Addr(), t.connector, t.sinkYAML, func(st status) (bool, error) {
-			return st.Events >= int64(n), failed(st)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", t.name, err)
+	for _, t := range sinkTargets(e) {
+		logf("sinks: %d records into %s with sluice, then %s (%d runs each)", n, t.name, t.baseline, e.sz.SinkRuns)
+		var us []usage
+		var bases []time.Duration
+		for i := range e.sz.SinkRuns {
+			u, base, err := runSinkTarget(ctx, e, broker.Addr(), t, fmt.Sprintf("%s%d", t.prefix, i+1))
+			if err != nil {
+				return nil, fmt.Errorf("%s (run %d): %w", t.name, i+1, err)
+			}
+			us, bases = append(us, u), append(bases, base)
 		}
-		base, err := t.load(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s baseline: %w", t.name, err)
-		}
-		out = append(out, newResult("Sink → "+t.name, int64(n), "records", u, base, t.baseline, targetSink))
+		out = append(out, newRunsResult("Sink → "+t.name, int64(n), "records", us, bases, t.baseline, targetSink))
 	}
 	return out, nil
+}
+
+// sinkTarget is one target of the sinks scenario.
+type sinkTarget struct {
+	name, baseline string
+	prefix         string // of each run's connector, and of its database or file
+	// open creates the empty target of the run named name and returns
+	// the sink's YAML, the baseline (loading the rows the sink wrote into
+	// a twin table) and what removes the target.
+	open func(ctx context.Context, name string) (yaml string, load func(context.Context) (time.Duration, error), drop func(context.Context) error, err error)
+}
+
+func sinkTargets(e *env) []sinkTarget {
+	return []sinkTarget{
+		{"PostgreSQL", "pgx CopyFrom (COPY FROM STDIN)", "sinkpg",
+			func(ctx context.Context, db string) (string, func(context.Context) (time.Duration, error), func(context.Context) error, error) {
+				if err := e.pg.CreateDatabase(ctx, db); err != nil {
+					return "", nil, nil, err
+				}
+				return sqlSinkYAML(db, e.pg.DSN(db)),
+					func(ctx context.Context) (time.Duration, error) { return copyPG(ctx, e.pg.DSN(db)) },
+					func(ctx context.Context) error {
+						return e.pg.Exec(ctx, "postgres", "DROP DATABASE "+db+" WITH (FORCE)")
+					}, nil
+			}},
+		{"MariaDB", "multi-row INSERT, 1000 rows a statement", "sinkmy",
+			func(ctx context.Context, db string) (string, func(context.Context) (time.Duration, error), func(context.Context) error, error) {
+				if err := e.my.CreateDatabase(ctx, db); err != nil {
+					return "", nil, nil, err
+				}
+				return sqlSinkYAML(db, e.my.DSN(db)),
+					func(ctx context.Context) (time.Duration, error) {
+						return insertSQL(ctx, "mysql", e.my.GoSQLDSN(db), mysqlDialect)
+					},
+					func(ctx context.Context) error { return e.my.Exec(ctx, "DROP DATABASE "+db) }, nil
+			}},
+		{"SQLite", "multi-row INSERT, 1000 rows a statement, one transaction", "sinklite",
+			func(ctx context.Context, name string) (string, func(context.Context) (time.Duration, error), func(context.Context) error, error) {
+				path := filepath.Join(e.tmp, name+".db")
+				return sqlSinkYAML(name, "sqlite://"+path),
+					func(ctx context.Context) (time.Duration, error) { return insertSQL(ctx, "sqlite", path, sqliteDialect) },
+					func(context.Context) error {
+						for _, suffix := range []string{"", "-wal", "-shm"} {
+							if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+								return err
+							}
+						}
+						return nil
+					}, nil
+			}},
+		{"Elasticsearch (emulator)", "_bulk from a plain HTTP client, 1000 documents a request", "sinkes",
+			func(ctx context.Context, name string) (string, func(context.Context) (time.Duration, error), func(context.Context) error, error) {
+				es := esemu.New(esemu.Options{RefreshInterval: -1})
+				return esSinkYAML(name, es.URL),
+					func(ctx context.Context) (time.Duration, error) { return bulkES(ctx, es) },
+					func(context.Context) error { es.Close(); return nil }, nil
+			}},
+	}
+}
+
+// runSinkTarget measures one run of target t: sluice writes the topic into
+// a fresh target named name, then the baseline loads the same rows; the
+// target is removed afterwards.
+func runSinkTarget(ctx context.Context, e *env, broker string, t sinkTarget, name string) (usage, time.Duration, error) {
+	yaml, load, drop, err := t.open(ctx, name)
+	if err != nil {
+		return usage{}, 0, err
+	}
+	u, err := e.runSluice(ctx, broker, name, yaml, func(st status) (bool, error) {
+		return st.Events >= int64(e.sz.SinkRecords), failed(st)
+	})
+	var base time.Duration
+	if err == nil {
+		if base, err = load(ctx); err != nil {
+			err = fmt.Errorf("baseline: %w", err)
+		}
+	}
+	if derr := drop(ctx); err == nil && derr != nil {
+		err = fmt.Errorf("remove %s: %w", name, derr)
+	}
+	return u, base, err
 }
 
 // topicPattern matches sinkTopic only (a plain YAML scalar: no escapes).
