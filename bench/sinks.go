@@ -65,40 +65,47 @@ func benchSinks(ctx context.Context, e *env) ([]result, error) {
 type sinkTarget struct {
 	name, baseline string
 	prefix         string // of each run's connector, and of its database or file
-	// open creates the empty target of the run named name and returns
-	// the sink's YAML, the baseline (loading the rows the sink wrote into
-	// a twin table) and what removes the target.
-	open func(ctx context.Context, name string) (yaml string, load func(context.Context) (time.Duration, error), drop func(context.Context) error, err error)
+	// open creates the empty target of the run named name.
+	open func(ctx context.Context, name string) (sinkRun, error)
+}
+
+// sinkRun is one run's target.
+type sinkRun struct {
+	yaml string // the sink connector
+	// load is the baseline: it loads the rows the sink wrote into a twin
+	// table and returns how long that took.
+	load func(context.Context) (time.Duration, error)
+	drop func(context.Context) error // removes the target
 }
 
 func sinkTargets(e *env) []sinkTarget {
 	return []sinkTarget{
 		{"PostgreSQL", "pgx CopyFrom (COPY FROM STDIN)", "sinkpg",
-			func(ctx context.Context, db string) (string, func(context.Context) (time.Duration, error), func(context.Context) error, error) {
+			func(ctx context.Context, db string) (sinkRun, error) {
 				if err := e.pg.CreateDatabase(ctx, db); err != nil {
-					return "", nil, nil, err
+					return sinkRun{}, err
 				}
-				return sqlSinkYAML(db, e.pg.DSN(db)),
+				return sinkRun{sqlSinkYAML(db, e.pg.DSN(db)),
 					func(ctx context.Context) (time.Duration, error) { return copyPG(ctx, e.pg.DSN(db)) },
 					func(ctx context.Context) error {
 						return e.pg.Exec(ctx, "postgres", "DROP DATABASE "+db+" WITH (FORCE)")
-					}, nil
+					}}, nil
 			}},
 		{"MariaDB", "multi-row INSERT, 1000 rows a statement", "sinkmy",
-			func(ctx context.Context, db string) (string, func(context.Context) (time.Duration, error), func(context.Context) error, error) {
+			func(ctx context.Context, db string) (sinkRun, error) {
 				if err := e.my.CreateDatabase(ctx, db); err != nil {
-					return "", nil, nil, err
+					return sinkRun{}, err
 				}
-				return sqlSinkYAML(db, e.my.DSN(db)),
+				return sinkRun{sqlSinkYAML(db, e.my.DSN(db)),
 					func(ctx context.Context) (time.Duration, error) {
 						return insertSQL(ctx, "mysql", e.my.GoSQLDSN(db), mysqlDialect)
 					},
-					func(ctx context.Context) error { return e.my.Exec(ctx, "DROP DATABASE "+db) }, nil
+					func(ctx context.Context) error { return e.my.Exec(ctx, "DROP DATABASE "+db) }}, nil
 			}},
 		{"SQLite", "multi-row INSERT, 1000 rows a statement, one transaction", "sinklite",
-			func(ctx context.Context, name string) (string, func(context.Context) (time.Duration, error), func(context.Context) error, error) {
+			func(ctx context.Context, name string) (sinkRun, error) {
 				path := filepath.Join(e.tmp, name+".db")
-				return sqlSinkYAML(name, "sqlite://"+path),
+				return sinkRun{sqlSinkYAML(name, "sqlite://"+path),
 					func(ctx context.Context) (time.Duration, error) { return insertSQL(ctx, "sqlite", path, sqliteDialect) },
 					func(context.Context) error {
 						for _, suffix := range []string{"", "-wal", "-shm"} {
@@ -107,14 +114,14 @@ func sinkTargets(e *env) []sinkTarget {
 							}
 						}
 						return nil
-					}, nil
+					}}, nil
 			}},
 		{"Elasticsearch (emulator)", "_bulk from a plain HTTP client, 1000 documents a request", "sinkes",
-			func(ctx context.Context, name string) (string, func(context.Context) (time.Duration, error), func(context.Context) error, error) {
+			func(ctx context.Context, name string) (sinkRun, error) {
 				es := esemu.New(esemu.Options{RefreshInterval: -1})
-				return esSinkYAML(name, es.URL),
+				return sinkRun{esSinkYAML(name, es.URL),
 					func(ctx context.Context) (time.Duration, error) { return bulkES(ctx, es) },
-					func(context.Context) error { es.Close(); return nil }, nil
+					func(context.Context) error { es.Close(); return nil }}, nil
 			}},
 	}
 }
@@ -123,20 +130,20 @@ func sinkTargets(e *env) []sinkTarget {
 // a fresh target named name, then the baseline loads the same rows; the
 // target is removed afterwards.
 func runSinkTarget(ctx context.Context, e *env, broker string, t sinkTarget, name string) (usage, time.Duration, error) {
-	yaml, load, drop, err := t.open(ctx, name)
+	r, err := t.open(ctx, name)
 	if err != nil {
 		return usage{}, 0, err
 	}
-	u, err := e.runSluice(ctx, broker, name, yaml, func(st status) (bool, error) {
+	u, err := e.runSluice(ctx, broker, name, r.yaml, func(st status) (bool, error) {
 		return st.Events >= int64(e.sz.SinkRecords), failed(st)
 	})
 	var base time.Duration
 	if err == nil {
-		if base, err = load(ctx); err != nil {
+		if base, err = r.load(ctx); err != nil {
 			err = fmt.Errorf("baseline: %w", err)
 		}
 	}
-	if derr := drop(ctx); err == nil && derr != nil {
+	if derr := r.drop(ctx); err == nil && derr != nil {
 		err = fmt.Errorf("remove %s: %w", name, derr)
 	}
 	return u, base, err
