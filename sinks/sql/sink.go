@@ -311,10 +311,11 @@ func (s *Sink) Write(ctx context.Context, recs []Record, reject Reject) error {
 	}
 	offsets := nextOffsets(recs)
 	// Fast path: the whole batch, compacted, in multi-row statements.
-	n, err := s.commit(ctx, func(tx *txn) (int, error) { return s.applyCompacted(ctx, tx, ops) }, offsets)
+	compacted := func(tx *txn) (int, error) { return s.applyCompacted(ctx, tx, ops) }
+	n, err := s.commit(ctx, compacted, offsets)
 	if be := (*binaryCopyError)(nil); errors.As(err, &be) {
 		s.log.Debug("binary COPY failed; applying the batch again with the column types read again", "err", err)
-		n, err = s.commit(ctx, func(tx *txn) (int, error) { return s.applyCompacted(ctx, tx, ops) }, offsets)
+		n, err = s.commit(ctx, compacted, offsets)
 	}
 	if err == nil {
 		s.rows.Add(int64(n))
