@@ -67,13 +67,13 @@ func decodeLatencyValue(b []byte) (latencyValue, error) {
 // (clock_timestamp() in the writing statement) for inserts and updates,
 // the source's commit timestamp for deletes.
 func (v latencyValue) writtenAt() (time.Time, bool) {
-	switch p := v; {
-	case p.After != nil && p.After.TsUs > 0:
-		return time.UnixMicro(p.After.TsUs), true
-	case p.Source.TsUs > 0:
-		return time.UnixMicro(p.Source.TsUs), true
-	case p.Source.TsMs > 0:
-		return time.UnixMilli(p.Source.TsMs), true
+	switch {
+	case v.After != nil && v.After.TsUs > 0:
+		return time.UnixMicro(v.After.TsUs), true
+	case v.Source.TsUs > 0:
+		return time.UnixMicro(v.Source.TsUs), true
+	case v.Source.TsMs > 0:
+		return time.UnixMilli(v.Source.TsMs), true
 	}
 	return time.Time{}, false
 }
