@@ -10,8 +10,8 @@
 // One file per scenario group, each measured beside a baseline in the same
 // run:
 //
-//   - pg.go: PG snapshot → topics beside COPY (SELECT ...) TO STDOUT into
-//     /dev/null; PG streaming, a backlog of small pgbench transactions
+//   - pg.go: PG snapshot → topics beside psql's COPY (SELECT ...) TO STDOUT
+//     into /dev/null (the native client, as the MariaDB row's); PG streaming, a backlog of small pgbench transactions
 //     drained from the slot (exactly_once on and off) beside pg_recvlogical
 //     draining a twin slot into /dev/null.
 //   - latency.go: the same pgbench workload at a fixed rate (-R); a

@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,16 +73,20 @@ func benchPGSnapshot(ctx context.Context, e *env) (result, error) {
 	if err := createPGOrders(ctx, e.pg, "snap", rows); err != nil {
 		return result{}, err
 	}
-	logf("PG snapshot of %d rows: COPY, then sluice (%d runs each)", rows, e.sz.SnapshotRuns)
+	logf("PG snapshot of %d rows: psql's COPY, then sluice (%d runs each)", rows, e.sz.SnapshotRuns)
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return result{}, fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	defer devnull.Close()
 	base, u, err := alternate(e.sz.SnapshotRuns, func() (time.Duration, error) {
 		return timed(func() error {
-			conn, err := pgx.Connect(ctx, e.pg.DSN("snap"))
-			if err != nil {
-				return fmt.Errorf("connect: %w", err)
-			}
-			defer conn.Close(ctx)
-			if _, err := conn.PgConn().CopyTo(ctx, io.Discard, "COPY (SELECT * FROM orders ORDER BY id) TO STDOUT"); err != nil {
-				return fmt.Errorf("COPY TO: %w", err)
+			cmd := exec.CommandContext(ctx, e.pg.Bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", e.pg.DSN("snap"),
+				"-c", "COPY (SELECT * FROM orders ORDER BY id) TO STDOUT")
+			var stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = devnull, &stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("psql: %w: %s", err, stderr.String())
 			}
 			return nil
 		})
@@ -92,7 +96,7 @@ func benchPGSnapshot(ctx context.Context, e *env) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	return newRunsResult("PG snapshot", int64(rows), "rows", u, base, "COPY (SELECT ...) TO STDOUT → /dev/null", targetSnapshot), nil
+	return newRunsResult("PG snapshot", int64(rows), "rows", u, base, "psql -c 'COPY (SELECT ...) TO STDOUT' → /dev/null", targetSnapshot), nil
 }
 
 // preparePGStream creates database db for streaming: the orders table
@@ -140,7 +144,7 @@ func (e *env) pgbench(ctx context.Context, db string, args ...string) (int, erro
 		return 0, fmt.Errorf("pgbench script: %w", err)
 	}
 	args = append([]string{"-n", "-f", script}, args...)
-	out, err := exec.CommandContext(ctx, "pgbench", append(args, e.pg.DSN(db))...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, e.pg.Bin("pgbench"), append(args, e.pg.DSN(db))...).CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("pgbench: %w: %s", err, out)
 	}
@@ -189,7 +193,7 @@ func benchPGStreaming(ctx context.Context, e *env) ([]result, error) {
 	}
 	logf("PG streaming: draining it with pg_recvlogical, then with sluice (exactly-once on, off)")
 	base, err := timed(func() error {
-		out, err := exec.CommandContext(ctx, "pg_recvlogical", "-d", e.pg.DSN("stream"), "-S", "baseline", "--start",
+		out, err := exec.CommandContext(ctx, e.pg.Bin("pg_recvlogical"), "-d", e.pg.DSN("stream"), "-S", "baseline", "--start",
 			"-E", endLSN, "-o", "proto_version=1", "-o", "publication_names=bench", "-f", "/dev/null", "--no-loop").CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("pg_recvlogical: %w: %s", err, out)

@@ -306,6 +306,12 @@ func terminateWalSenders(pr *proc) {
 // "off") the last ~200ms of commits are lost, as in a real crash.
 func (p *Postgres) Kill() { p.kill() }
 
+// Bin is the path of the server's client program name (psql,
+// pg_recvlogical, pgbench) in the directory of its initdb and postgres,
+// rather than Debian's pg_wrapper on $PATH, a Perl script that picks a
+// version at every start.
+func (p *Postgres) Bin(name string) string { return filepath.Join(p.binDir, name) }
+
 // User is the database superuser, "postgres" (trust auth, no password).
 func (p *Postgres) User() string { return "postgres" }
 
