@@ -21,6 +21,7 @@ type sizes struct {
 	StartupRows    int           // table snapshotted to time the first event
 	SnapshotRuns   int           // runs of each snapshot and its baseline (the medians are reported)
 	SinkRuns       int           // runs of each sink target and its baseline (the medians are reported)
+	StreamRuns     int           // runs of each streaming drain and its baseline (the medians are reported)
 	ScenarioFilter string        // comma-separated scenario groups; empty: all
 }
 
@@ -28,12 +29,14 @@ type sizes struct {
 var fullSizes = sizes{
 	Rows: 1_000_000, Changes: 200_000, LatencyRate: 5000, LatencyFor: 30 * time.Second,
 	MySQLRows: 1_000_000, MySQLChanges: 200_000, SinkRecords: 1_000_000, StartupRows: 1000, SnapshotRuns: 3, SinkRuns: 3,
+	StreamRuns: 3,
 }
 
 // smokeSizes run every scenario in seconds (TestSmoke, `go run ./bench -smoke`).
 var smokeSizes = sizes{
 	Rows: 2000, Changes: 600, LatencyRate: 200, LatencyFor: 2 * time.Second,
 	MySQLRows: 2000, MySQLChanges: 600, SinkRecords: 2500, StartupRows: 100, SnapshotRuns: 1, SinkRuns: 2,
+	StreamRuns: 2,
 }
 
 func main() {
@@ -48,6 +51,7 @@ func main() {
 	flag.IntVar(&sz.SinkRecords, "sink-records", sz.SinkRecords, "sinks: records in the topic written to each target")
 	flag.IntVar(&sz.StartupRows, "startup-rows", sz.StartupRows, "footprint: rows of the table whose snapshot times process start to first event")
 	flag.IntVar(&sz.SnapshotRuns, "snapshot-runs", sz.SnapshotRuns, "snapshots: runs of sluice and of the baseline, alternating (the median of each is reported)")
+	flag.IntVar(&sz.StreamRuns, "stream-runs", sz.StreamRuns, "streaming: drains of the same backlog by sluice and by the baseline, alternating, each from its own slot or stored position (the median of each is reported)")
 	flag.IntVar(&sz.SinkRuns, "sink-runs", sz.SinkRuns, "sinks: runs of each target and of its baseline, each into a fresh target (the median of each is reported)")
 	flag.StringVar(&sz.ScenarioFilter, "only", "", "comma-separated scenario groups to run: pg, latency, mysql, sinks, footprint (default all)")
 	out := flag.String("out", "", "directory for the result files (default bench/results; a temporary directory with -smoke)")
@@ -86,7 +90,7 @@ func (sz sizes) validate() error {
 		{"rows", sz.Rows}, {"changes", sz.Changes}, {"latency-rate", sz.LatencyRate},
 		{"mysql-rows", sz.MySQLRows}, {"mysql-changes", sz.MySQLChanges},
 		{"sink-records", sz.SinkRecords}, {"startup-rows", sz.StartupRows}, {"snapshot-runs", sz.SnapshotRuns},
-		{"sink-runs", sz.SinkRuns},
+		{"sink-runs", sz.SinkRuns}, {"stream-runs", sz.StreamRuns},
 	} {
 		if f.n < 1 {
 			return fmt.Errorf("-%s %d: must be at least 1", f.flag, f.n)

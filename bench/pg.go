@@ -179,8 +179,16 @@ func pgMarker(ctx context.Context, pg *harness.Postgres, db string) (string, err
 }
 
 func benchPGStreaming(ctx context.Context, e *env) ([]result, error) {
-	changes := e.sz.Changes
-	if err := preparePGStream(ctx, e.pg, "stream", "sluice_stream", "sluice_stream_alo", "baseline"); err != nil {
+	changes, runs := e.sz.Changes, e.sz.StreamRuns
+	// Each drain reads a slot of its own, all created before the backlog
+	// is written: run i of pg_recvlogical reads baseline<i>, sluice's
+	// connectors stream<i> and stream_alo<i> (exactly-once off) read
+	// sluice_stream<i> and sluice_stream_alo<i>.
+	var slots []string
+	for i := 1; i <= runs; i++ {
+		slots = append(slots, fmt.Sprintf("baseline%d", i), fmt.Sprintf("sluice_stream%d", i), fmt.Sprintf("sluice_stream_alo%d", i))
+	}
+	if err := preparePGStream(ctx, e.pg, "stream", slots...); err != nil {
 		return nil, err
 	}
 	logf("PG streaming: writing a backlog of %d transactions with pgbench", changes)
@@ -191,36 +199,44 @@ func benchPGStreaming(ctx context.Context, e *env) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	logf("PG streaming: draining it with pg_recvlogical, then with sluice (exactly-once on, off)")
-	base, err := timed(func() error {
-		out, err := exec.CommandContext(ctx, e.pg.Bin("pg_recvlogical"), "-d", e.pg.DSN("stream"), "-S", "baseline", "--start",
-			"-E", endLSN, "-o", "proto_version=1", "-o", "publication_names=bench", "-f", "/dev/null", "--no-loop").CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("pg_recvlogical: %w: %s", err, out)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	var out []result
-	for _, eo := range []bool{true, false} {
-		name := "stream"
-		if !eo {
-			name = "stream_alo" // a twin slot holding the same backlog
-		}
-		var events int64
-		u, err := e.runSluiceAlone(ctx, name, pgStreamYAML(name, e.pg.DSN("stream"), eo), func(st status) (bool, error) {
-			events = st.Events
-			lsn, _ := st.Position["commit_lsn"].(string)
-			return lsn != "" && lsnGE(lsn, endLSN), failed(st)
+	logf("PG streaming: draining it with pg_recvlogical, then with sluice (exactly-once on, off), %d runs each", runs)
+	var bases []time.Duration
+	us := map[bool][]usage{}
+	var events int64
+	for i := 1; i <= runs; i++ {
+		base, err := timed(func() error {
+			out, err := exec.CommandContext(ctx, e.pg.Bin("pg_recvlogical"), "-d", e.pg.DSN("stream"), "-S", fmt.Sprintf("baseline%d", i), "--start",
+				"-E", endLSN, "-o", "proto_version=1", "-o", "publication_names=bench", "-f", "/dev/null", "--no-loop").CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("pg_recvlogical: %w: %s", err, out)
+			}
+			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
-		r := newResult(fmt.Sprintf("PG streaming (backlog drain), exactly_once: %t", eo), int64(changes), "changes", u, base,
+		bases = append(bases, base)
+		for _, eo := range []bool{true, false} {
+			name := fmt.Sprintf("stream%d", i)
+			if !eo {
+				name = fmt.Sprintf("stream_alo%d", i)
+			}
+			u, err := e.runSluiceAlone(ctx, name, pgStreamYAML(name, e.pg.DSN("stream"), eo), func(st status) (bool, error) {
+				events = st.Events
+				lsn, _ := st.Position["commit_lsn"].(string)
+				return lsn != "" && lsnGE(lsn, endLSN), failed(st)
+			})
+			if err != nil {
+				return nil, err
+			}
+			us[eo] = append(us[eo], u)
+		}
+	}
+	var out []result
+	for _, eo := range []bool{true, false} {
+		r := newRunsResult(fmt.Sprintf("PG streaming (backlog drain), exactly_once: %t", eo), int64(changes), "changes", us[eo], bases,
 			"pg_recvlogical -o proto_version=1 → /dev/null", targetStreaming)
-		r.Note = fmt.Sprintf("%d records incl. tombstones", events)
+		r.Note = joinNotes(r.Note, fmt.Sprintf("%d records incl. tombstones", events))
 		out = append(out, r)
 	}
 	return out, nil

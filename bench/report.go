@@ -83,6 +83,11 @@ func newRunsResult(name string, units int64, unit string, us []usage, bases []ti
 	return r
 }
 
+// joinNotes joins a row's notes with "; ", leaving out empty ones.
+func joinNotes(notes ...string) string {
+	return strings.Join(slices.DeleteFunc(notes, func(n string) bool { return n == "" }), "; ")
+}
+
 func (r *result) setUsage(u usage, units int64) {
 	r.SluiceCPU = u.CPU
 	r.PeakRSS = u.PeakRSS
@@ -139,8 +144,8 @@ func (rep *report) markdown() string {
 		"(utime+stime, /proc/<pid>/stat) exclude the broker. Exactly-once on unless a row says otherwise; JSON with schemas. "+
 		"Times run from process start (startup included) to the connector's status showing the work done.\n\n", goruntime.NumCPU())
 	z := rep.Sizes
-	fmt.Fprintf(&b, "Sizes: `-rows %d -changes %d -latency-rate %d -latency-duration %s -mysql-rows %d -mysql-changes %d -sink-records %d`.\n\n",
-		z.Rows, z.Changes, z.LatencyRate, z.LatencyFor, z.MySQLRows, z.MySQLChanges, z.SinkRecords)
+	fmt.Fprintf(&b, "Sizes: `-rows %d -changes %d -latency-rate %d -latency-duration %s -mysql-rows %d -mysql-changes %d -sink-records %d -snapshot-runs %d -stream-runs %d -sink-runs %d`.\n\n",
+		z.Rows, z.Changes, z.LatencyRate, z.LatencyFor, z.MySQLRows, z.MySQLChanges, z.SinkRecords, z.SnapshotRuns, z.StreamRuns, z.SinkRuns)
 	b.WriteString("| scenario | units | sluice /s | baseline /s | ratio | baseline | peak RSS MB | CPU s / M units | targets |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rep.Results {
