@@ -26,7 +26,7 @@ func TestSmoke(t *testing.T) {
 	}
 	sane := func(v float64) bool { return v > 0 && !math.IsInf(v, 0) && !math.IsNaN(v) }
 	for _, r := range rep.Results {
-		if r.Units <= 0 || !sane(r.SluiceRate) || r.PeakRSS <= 0 || r.SluiceCPU < 0 {
+		if r.Units <= 0 || !sane(r.SluiceRate) || r.PeakRSS <= 0 || r.SluiceCPU < 0 || r.RSSFirstHalf <= 0 || r.RSSSecondHalf <= 0 {
 			t.Errorf("%s: implausible numbers: %+v", r.Scenario, r)
 		}
 		if r.Latency != nil {

@@ -39,8 +39,12 @@
 //   - footprint.go: process start to the first event readable in Kafka;
 //     the binary's size.
 //   - report.go: targets (streaming ≥ 0.70 of the baseline, snapshot and
-//     sinks ≥ 0.50, p99 < 100 ms, RSS < 150 MB) and the table, printed and
-//     written to bench/results/<date>.md and .json.
+//     sinks ≥ 0.50, p99 < 100 ms, RSS < 150 MB and flat) and the table,
+//     printed and written to bench/results/<date>.md and .json. RSS is
+//     sampled every 10 ms through each run; it is flat when the highest
+//     sample of the run's second half is within 10% and 5 MB of the first
+//     half's: memory that grew with the backlog or table done would show
+//     there, as the second half does as much work again.
 //
 // run.go holds what the scenarios share: the servers, the sluice process
 // and its status (REST API), /proc readings, the broker.

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -85,9 +86,9 @@ func TestSizesValidate(t *testing.T) {
 func TestNewRunsResult(t *testing.T) {
 	s := time.Second
 	us := []usage{
-		{Elapsed: 3 * s, CPU: 3, PeakRSS: 90 << 20},
-		{Elapsed: 2 * s, CPU: 2.5, PeakRSS: 95 << 20},
-		{Elapsed: 4 * s, CPU: 4, PeakRSS: 80 << 20},
+		{Elapsed: 3 * s, CPU: 3, PeakRSS: 90 << 20, RSSHalves: [2]int64{80 << 20, 82 << 20}},
+		{Elapsed: 2 * s, CPU: 2.5, PeakRSS: 95 << 20, RSSHalves: [2]int64{60 << 20, 90 << 20}},
+		{Elapsed: 4 * s, CPU: 4, PeakRSS: 80 << 20, RSSHalves: [2]int64{70 << 20, 70 << 20}},
 	}
 	r := newRunsResult("x", 1_000_000, "rows", us, []time.Duration{s, 2 * s, 1500 * time.Millisecond}, "b", 0.5)
 	// Medians: sluice 3 s (its run's CPU), baseline 1.5 s; the highest RSS.
@@ -97,9 +98,33 @@ func TestNewRunsResult(t *testing.T) {
 	if len(r.SluiceRunsSec) != 3 || r.SluiceRunsSec[1] != 2 || len(r.BaselineRunsSec) != 3 || r.Note == "" {
 		t.Errorf("runs not listed: %+v", r)
 	}
+	// The RSS halves are those of the run whose second half grew most
+	// (60 → 90 MB), and that run is not flat.
+	if r.RSSFirstHalf != 60<<20 || r.RSSSecondHalf != 90<<20 || !strings.Contains(r.targets(), "RSS flat (60 → 90 MB) **miss**") {
+		t.Errorf("RSS halves: %d, %d; targets %s", r.RSSFirstHalf>>20, r.RSSSecondHalf>>20, r.targets())
+	}
 	one := newRunsResult("x", 10, "rows", us[:1], []time.Duration{s}, "b", 0.5)
 	if one.Note != "" || one.SluiceRunsSec != nil || one.SluiceSec != 3 {
 		t.Errorf("a single run: %+v", one)
+	}
+}
+
+func TestRSSGrowth(t *testing.T) {
+	const mb = 1 << 20
+	for _, tc := range []struct {
+		first, second int64
+		flat          bool
+	}{
+		{100 * mb, 100 * mb, true},
+		{100 * mb, 80 * mb, true},
+		{100 * mb, 115 * mb, true},  // within 10% + 5 MB
+		{100 * mb, 116 * mb, false}, // beyond
+		{40 * mb, 49 * mb, true},
+		{40 * mb, 50 * mb, false},
+	} {
+		if got := rssGrowth([2]int64{tc.first, tc.second}) <= 0; got != tc.flat {
+			t.Errorf("%d → %d MB: flat %t, want %t", tc.first/mb, tc.second/mb, got, tc.flat)
+		}
 	}
 }
 

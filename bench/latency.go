@@ -138,7 +138,7 @@ func benchLatency(ctx context.Context, e *env) ([]result, error) {
 	if len(c.ms) == 0 {
 		return nil, fmt.Errorf("latency: no change consumed of %d transactions", n)
 	}
-	u, err := procUsage(r.cmd.Process.Pid)
+	u, err := r.usage()
 	if err != nil {
 		return nil, err
 	}

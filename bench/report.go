@@ -38,6 +38,11 @@ type result struct {
 	SluiceCPU     float64 `json:"sluice_cpu_seconds"`
 	CPUPerMillion float64 `json:"cpu_seconds_per_million"`
 	PeakRSS       int64   `json:"peak_rss_bytes"`
+	// The highest RSS sampled in the first and second half of the run (of
+	// the run whose second half grew most, when there are several): RSS
+	// is flat with the backlog when the second is not above the first.
+	RSSFirstHalf  int64 `json:"rss_first_half_bytes,omitempty"`
+	RSSSecondHalf int64 `json:"rss_second_half_bytes,omitempty"`
 	// Scenarios measured several times: every run's seconds, in order
 	// (sluice's and the baseline's runs alternate).
 	SluiceRunsSec   []float64 `json:"sluice_runs_seconds,omitempty"`
@@ -68,6 +73,9 @@ func newRunsResult(name string, units int64, unit string, us []usage, bases []ti
 	med := byTime[(len(byTime)-1)/2]
 	for _, u := range us {
 		med.PeakRSS = max(med.PeakRSS, u.PeakRSS)
+		if rssGrowth(u.RSSHalves) > rssGrowth(med.RSSHalves) {
+			med.RSSHalves = u.RSSHalves
+		}
 	}
 	sorted := slices.Sorted(slices.Values(bases))
 	r := newResult(name, units, unit, med, sorted[(len(sorted)-1)/2], baseline, minRatio)
@@ -91,6 +99,7 @@ func joinNotes(notes ...string) string {
 func (r *result) setUsage(u usage, units int64) {
 	r.SluiceCPU = u.CPU
 	r.PeakRSS = u.PeakRSS
+	r.RSSFirstHalf, r.RSSSecondHalf = u.RSSHalves[0], u.RSSHalves[1]
 	if units > 0 {
 		r.CPUPerMillion = u.CPU / float64(units) * 1e6
 	}
@@ -106,7 +115,19 @@ func (r result) targets() string {
 		parts = append(parts, fmt.Sprintf("p99 < %d ms %s", targetP99.Milliseconds(), passMiss(r.Latency.P99 < float64(targetP99.Milliseconds()))))
 	}
 	parts = append(parts, fmt.Sprintf("RSS < %d MB %s", targetRSS>>20, passMiss(r.PeakRSS < targetRSS)))
+	if h := [2]int64{r.RSSFirstHalf, r.RSSSecondHalf}; h[0] > 0 && h[1] > 0 {
+		parts = append(parts, fmt.Sprintf("RSS flat (%.0f → %.0f MB) %s", float64(h[0])/(1<<20), float64(h[1])/(1<<20), passMiss(rssGrowth(h) <= 0)))
+	}
 	return strings.Join(parts, "; ")
+}
+
+// rssGrowth is by how much the highest RSS of a run's second half exceeds
+// that of its first half plus 10% and 5 MB (the swing of the heap between
+// two garbage collections); RSS is flat when it is not positive. Memory
+// that grows with the work done (a backlog, a table) shows here: the
+// second half did as much work again.
+func rssGrowth(h [2]int64) int64 {
+	return h[1] - (h[0] + h[0]/10 + 5<<20)
 }
 
 // passed reports whether the row meets all its targets.

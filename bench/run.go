@@ -193,6 +193,20 @@ type usage struct {
 	Elapsed time.Duration // process start to done
 	CPU     float64       // utime+stime seconds from /proc/<pid>/stat
 	PeakRSS int64         // VmHWM bytes from /proc/<pid>/status
+	// RSSHalves are the highest resident set sizes sampled (every
+	// rssEvery) in the first and in the second half of the time from
+	// process start to the reading: memory that grows with the work done
+	// shows as a second half above the first.
+	RSSHalves [2]int64
+}
+
+// rssEvery is how often a sluice process's resident set is sampled.
+const rssEvery = 10 * time.Millisecond
+
+// rssSample is the resident set size at a time since process start.
+type rssSample struct {
+	at  time.Duration
+	rss int64
 }
 
 // sluiceRun is one `sluice run -c <yaml>` process.
@@ -203,6 +217,58 @@ type sluiceRun struct {
 	exited chan struct{}
 	err    error // of Wait, after exited
 	stderr *tailBuffer
+
+	mu  sync.Mutex
+	rss []rssSample
+}
+
+// sampleRSS records the process's resident set size every rssEvery until
+// it exits.
+func (r *sluiceRun) sampleRSS() {
+	statm := fmt.Sprintf("/proc/%d/statm", r.cmd.Process.Pid)
+	page := int64(os.Getpagesize())
+	t := time.NewTicker(rssEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.exited:
+			return
+		case <-t.C:
+		}
+		b, err := os.ReadFile(statm)
+		if err != nil {
+			continue // exiting
+		}
+		// size resident shared text lib data dt, in pages.
+		f := strings.Fields(string(b))
+		if len(f) < 2 {
+			continue
+		}
+		pages, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			continue
+		}
+		r.mu.Lock()
+		r.rss = append(r.rss, rssSample{time.Since(r.start), pages * page})
+		r.mu.Unlock()
+	}
+}
+
+// usage reads the process's CPU and peak RSS, and the highest RSS sampled
+// in each half of its life so far (Elapsed is left to the caller).
+func (r *sluiceRun) usage() (usage, error) {
+	u, err := procUsage(r.cmd.Process.Pid)
+	half := time.Since(r.start) / 2
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.rss {
+		i := 0
+		if s.at >= half {
+			i = 1
+		}
+		u.RSSHalves[i] = max(u.RSSHalves[i], s.rss)
+	}
+	return u, err
 }
 
 // startSluice writes a configuration with the broker, a fresh state_dir
@@ -243,6 +309,7 @@ func (e *env) startSluice(ctx context.Context, broker, body string) (*sluiceRun,
 		return nil, fmt.Errorf("start sluice: %w", err)
 	}
 	go func() { r.err = r.cmd.Wait(); close(r.exited) }()
+	go r.sampleRSS()
 	return r, nil
 }
 
@@ -299,7 +366,7 @@ func (r *sluiceRun) waitFor(ctx context.Context, name string, done func(status) 
 		}
 		if ok {
 			el := time.Since(r.start)
-			u, err := procUsage(r.cmd.Process.Pid)
+			u, err := r.usage()
 			u.Elapsed = el
 			return u, err
 		}
