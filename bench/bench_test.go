@@ -40,6 +40,15 @@ func TestSmoke(t *testing.T) {
 	if rep.BinaryBytes <= 0 || rep.Footprint == nil || rep.Footprint.StartupToFirstEvent <= 0 || rep.Footprint.StartupRSS <= 0 {
 		t.Errorf("footprint: binary %d bytes, %+v", rep.BinaryBytes, rep.Footprint)
 	}
+	// A probe before each of the five groups and one at the end.
+	if len(rep.Probes) != 6 {
+		t.Errorf("%d machine probes, want 6: %+v", len(rep.Probes), rep.Probes)
+	}
+	for _, p := range rep.Probes {
+		if p.One <= 0 || p.All <= 0 || p.Pipe <= 0 {
+			t.Errorf("machine probe %+v", p)
+		}
+	}
 	if err := rep.write(t.TempDir()); err != nil {
 		t.Fatal(err)
 	}

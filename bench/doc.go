@@ -45,6 +45,10 @@
 //     sample of the run's second half is within 10% and 5 MB of the first
 //     half's: memory that grew with the backlog or table done would show
 //     there, as the second half does as much work again.
+//   - probe.go: before each group and at the end, a fixed task timed
+//     (SHA-256 on one core, on every core at once, bytes through a pipe),
+//     so that runs on days when the VM's host gave it less can be told
+//     apart from a slower sluice.
 //
 // run.go holds what the scenarios share: the servers, the sluice process
 // and its status (REST API), /proc readings, the broker.

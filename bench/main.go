@@ -155,12 +155,14 @@ func run(ctx context.Context, sz sizes, bin string) (*report, error) {
 			continue
 		}
 		logf("--- %s", g.name)
+		rep.Probes = append(rep.Probes, probeMachine(g.name))
 		rs, err := g.run(ctx, e)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", g.name, err)
 		}
 		rep.Results = append(rep.Results, rs...)
 	}
+	rep.Probes = append(rep.Probes, probeMachine("end"))
 	rep.Footprint = e.footprint
 	return rep, nil
 }

@@ -154,6 +154,8 @@ type report struct {
 	BinaryBytes int64      `json:"binary_bytes"`
 	Footprint   *footprint `json:"footprint,omitempty"`
 	Results     []result   `json:"results"`
+	// Probes time a fixed CPU task before each group and at the end.
+	Probes []machineProbe `json:"machine_probes,omitempty"`
 }
 
 func (rep *report) markdown() string {
@@ -197,6 +199,20 @@ func (rep *report) markdown() string {
 			float64(f.StartupToFirstEvent.Microseconds())/1000, float64(f.StartupRSS)/(1<<20))
 	}
 	b.WriteString("\n")
+	if len(rep.Probes) > 0 {
+		fmt.Fprintf(&b, "\nMachine probe, to compare runs (ms: SHA-256 of %d MB on one core / on each of %d cores at once / %d MB through a pipe):", probeBytes>>20, rep.Cores, probeBytes>>20)
+		for i, p := range rep.Probes {
+			when := "before " + p.Before
+			if p.Before == "end" {
+				when = "at the end"
+			}
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, " %s %.0f / %.0f / %.0f", when, ms(p.One), ms(p.All), ms(p.Pipe))
+		}
+		b.WriteString(".\n")
+	}
 	return b.String()
 }
 
