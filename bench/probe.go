@@ -4,18 +4,19 @@ import (
 	"crypto/sha256"
 	"io"
 	"os"
+	goruntime "runtime"
 	"sync"
 	"time"
-
-	goruntime "runtime"
 )
 
 // machineProbe times a fixed CPU task (SHA-256 of probeBytes) on one core,
-// then on every core at once, before a scenario group. The machine is a
-// VM whose host shares its cores: between two runs of the bench, or two
-// groups of one run, the same build's CPU seconds per million events
-// doubled while the probe of a single core barely moved. The all-cores
-// time shows what the scenarios, which keep both cores busy, were given.
+// then on every core at once, and bytes through a pipe, before a scenario
+// group. The bench runs on a VM whose host shares its cores: two runs of
+// `make bench` 15 minutes apart, with the same sluice, gave 7.1 and 2.8
+// CPU seconds a million PG snapshot rows and met 3 and 8 of the 10 rows
+// (the first ran before there was a probe). The probe
+// lets a reader of two result files tell such a machine from a slower
+// sluice.
 type machineProbe struct {
 	Before string        `json:"before"` // the group that followed; "end" after the last
 	One    time.Duration `json:"one_core_ns"`

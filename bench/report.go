@@ -40,7 +40,8 @@ type result struct {
 	PeakRSS       int64   `json:"peak_rss_bytes"`
 	// The highest RSS sampled in the first and second half of the run (of
 	// the run whose second half grew most, when there are several): RSS
-	// is flat with the backlog when the second is not above the first.
+	// is flat with the backlog when the second is within 10% and 5 MB of
+	// the first (rssGrowth).
 	RSSFirstHalf  int64 `json:"rss_first_half_bytes,omitempty"`
 	RSSSecondHalf int64 `json:"rss_second_half_bytes,omitempty"`
 	// Scenarios measured several times: every run's seconds, in order

@@ -306,10 +306,10 @@ func terminateWalSenders(pr *proc) {
 // "off") the last ~200ms of commits are lost, as in a real crash.
 func (p *Postgres) Kill() { p.kill() }
 
-// Bin is the path of the server's client program name (psql,
-// pg_recvlogical, pgbench) in the directory of its initdb and postgres,
-// rather than Debian's pg_wrapper on $PATH, a Perl script that picks a
-// version at every start.
+// Bin is the path of program name (psql, pg_recvlogical, pgbench) in the
+// directory of the server's initdb and postgres: the client of the same
+// version, started directly rather than through Debian's pg_wrapper on
+// $PATH, a Perl script that picks a version at every start.
 func (p *Postgres) Bin(name string) string { return filepath.Join(p.binDir, name) }
 
 // User is the database superuser, "postgres" (trust auth, no password).
