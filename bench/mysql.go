@@ -62,22 +62,9 @@ func benchMySQLSnapshot(ctx context.Context, e *env) (result, error) {
 			return result{}, fmt.Errorf("mariadb client: %w", err)
 		}
 	}
-	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		return result{}, fmt.Errorf("open %s: %w", os.DevNull, err)
-	}
-	defer devnull.Close()
 	base, u, err := alternate(e.sz.SnapshotRuns, func() (time.Duration, error) {
-		return timed(func() error {
-			cmd := exec.CommandContext(ctx, client, "--no-defaults", "--protocol=TCP", "-h127.0.0.1", "-P"+strconv.Itoa(e.my.Port()),
-				"-uroot", "--quick", "--batch", "-e", "SELECT * FROM mysnap.orders ORDER BY id")
-			var stderr strings.Builder
-			cmd.Stdout, cmd.Stderr = devnull, &stderr
-			if err := cmd.Run(); err != nil {
-				return fmt.Errorf("%s: %w: %s", client, err, stderr.String())
-			}
-			return nil
-		})
+		return timedDump(ctx, client, "--no-defaults", "--protocol=TCP", "-h127.0.0.1", "-P"+strconv.Itoa(e.my.Port()),
+			"-uroot", "--quick", "--batch", "-e", "SELECT * FROM mysnap.orders ORDER BY id")
 	}, func() (usage, error) {
 		return e.runSluiceAlone(ctx, "mysnap", myTableYAML("mysnap", e.my.DSN(""), "mysnap", "initial_only"), finished)
 	})

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -74,22 +73,9 @@ func benchPGSnapshot(ctx context.Context, e *env) (result, error) {
 		return result{}, err
 	}
 	logf("PG snapshot of %d rows: psql's COPY, then sluice (%d runs each)", rows, e.sz.SnapshotRuns)
-	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		return result{}, fmt.Errorf("open %s: %w", os.DevNull, err)
-	}
-	defer devnull.Close()
 	base, u, err := alternate(e.sz.SnapshotRuns, func() (time.Duration, error) {
-		return timed(func() error {
-			cmd := exec.CommandContext(ctx, e.pg.Bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", e.pg.DSN("snap"),
-				"-c", "COPY (SELECT * FROM orders ORDER BY id) TO STDOUT")
-			var stderr strings.Builder
-			cmd.Stdout, cmd.Stderr = devnull, &stderr
-			if err := cmd.Run(); err != nil {
-				return fmt.Errorf("psql: %w: %s", err, stderr.String())
-			}
-			return nil
-		})
+		return timedDump(ctx, e.pg.Bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", e.pg.DSN("snap"),
+			"-c", "COPY (SELECT * FROM orders ORDER BY id) TO STDOUT")
 	}, func() (usage, error) {
 		return e.runSluiceAlone(ctx, "snap", pgSnapshotYAML("snap", e.pg.DSN("snap")), finished)
 	})

@@ -510,6 +510,21 @@ func timed(fn func() error) (time.Duration, error) {
 	return time.Since(start), err
 }
 
+// timedDump runs a database's command-line client with its output going
+// to /dev/null (exec's default for a nil Stdout) and returns how long it
+// took: the snapshot rows' native dump baseline.
+func timedDump(ctx context.Context, bin string, args ...string) (time.Duration, error) {
+	return timed(func() error {
+		cmd := exec.CommandContext(ctx, bin, args...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s: %w: %s", bin, err, stderr.String())
+		}
+		return nil
+	})
+}
+
 // consumer is a read_committed franz-go client of broker on topics.
 func consumer(broker string, topics ...string) (*kgo.Client, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics(topics...),
